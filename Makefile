@@ -1,0 +1,35 @@
+# Two entry points: `make deploy` (ERPNext on this machine, inventories/local) and `make test` (everything).
+SHELL := /bin/bash
+VENV := .venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: deploy test venv lint units molecule images benchmark clean
+
+deploy:
+	tests/harness/venv.sh requirements.txt
+	cp -f "$$(scripts/fetch-compose-deb.sh .cache/debs)" .cache/debs/docker-compose-plugin.deb
+	ansible-playbook site.yml -i inventories/local
+
+test:
+	tests/harness/run-tests.sh
+
+venv:
+	tests/harness/venv.sh requirements-test.txt
+
+lint: venv
+	yamllint -s . && ansible-lint --profile production
+
+units: venv
+	PYTHONPATH=$(CURDIR)/collections pytest -q tests/unit
+
+images:
+	tests/harness/images.sh
+
+molecule: venv images
+	tests/harness/molecule.sh default
+
+benchmark: venv images
+	benchmarks/converge.sh
+
+clean:
+	rm -rf $(VENV) .cache tests/output

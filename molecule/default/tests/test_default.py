@@ -1,0 +1,135 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 erpstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The default scenario: one bench with two sites, converged by playbooks/site.yml on a fresh Debian host."""
+
+import json
+
+import pytest
+
+from conftest import BENCH, PROJECT_DIR
+
+SITES = ["erp.example.test", "hr.example.test"]
+LONG_RUNNING = ["db", "redis-cache", "redis-queue", "backend", "frontend", "websocket", "queue-short", "queue-long",
+                "scheduler"]
+HEALTHCHECKED = ["db", "redis-cache", "redis-queue", "backend", "frontend", "websocket"]
+
+
+def services(bench):
+    out = bench.compose("ps --all --format json").stdout
+    rows = [json.loads(line) for line in out.splitlines() if line.strip()] if not out.lstrip().startswith("[") \
+        else json.loads(out)
+    return {row["Service"]: row for row in rows}
+
+
+def curl(host, path, site, *extra):
+    return host.run("curl -sS -m 10 -H %s %s http://127.0.0.1:8080%s" % ("'Host: %s'" % site, " ".join(extra), path))
+
+
+def test_docker_and_compose_are_installed_and_running(host):
+    assert host.service("docker").is_running
+    assert host.service("docker").is_enabled
+    assert host.run_expect([0], "docker compose version --short").stdout.startswith("2.")
+    daemon = json.loads(host.file("/etc/docker/daemon.json").content_string)
+    assert daemon["log-driver"] in ("local", "json-file")
+    assert daemon["live-restore"] is True
+
+
+def test_every_service_runs_and_is_healthy(bench):
+    state = services(bench)
+    for name in LONG_RUNNING:
+        assert state[name]["State"] == "running", (name, state[name]["Status"])
+    for name in HEALTHCHECKED:
+        assert state[name]["Health"] == "healthy", (name, state[name]["Status"])
+    assert state["configurator"]["State"] == "exited"
+    assert state["configurator"]["ExitCode"] == 0
+
+
+def test_compose_file_is_private_and_holds_no_secret(host, bench):
+    compose = host.file(PROJECT_DIR + "/compose.yaml")
+    assert compose.user == "root" and compose.mode == 0o640
+    secrets_dir = host.file(PROJECT_DIR + "/secrets")
+    assert secrets_dir.mode == 0o700
+    for name in ("db_root_password", "db_admin_password"):
+        secret = host.file("%s/secrets/%s" % (PROJECT_DIR, name))
+        assert secret.mode == 0o400 and secret.uid == 999
+    values = [bench.secret(n) for n in ["db_root_password", "db_admin_password"] + ["admin_password." + s for s in SITES]]
+    assert all(len(v) >= 16 for v in values)
+    files = host.run_expect([0], "find %s -type f -not -path '*/secrets/*'" % PROJECT_DIR).stdout.split()
+    inspect = host.run_expect([0], "docker inspect $(docker ps -aq)").stdout
+    for value in values:
+        assert value not in inspect
+        for path in files:
+            assert value not in host.file(path).content_string, path
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_site_answers_through_the_frontend(host, site):
+    result = curl(host, "/api/method/ping", site)
+    assert result.rc == 0, result.stderr
+    assert json.loads(result.stdout) == {"message": "pong"}
+
+
+def test_unknown_site_is_not_served(host):
+    result = curl(host, "/api/method/ping", "nobody.example.test", "-o /dev/null -w '%{http_code}'")
+    assert result.stdout.strip() == "404"
+
+
+def test_administrator_can_log_in_with_the_generated_password(host):
+    login = (
+        "curl -sS -m 10 -H 'Host: erp.example.test' --data-urlencode usr=Administrator "
+        "--data-urlencode pwd@%s http://127.0.0.1:8080/api/method/login"
+    )
+    result = host.run(login % (PROJECT_DIR + "/secrets/admin_password.erp.example.test"))
+    assert json.loads(result.stdout)["message"] == "Logged In", result.stdout
+    wrong = host.run("echo -n wrong-password > /tmp/wrong && " + login % "/tmp/wrong")
+    assert "Logged In" not in wrong.stdout
+
+
+def test_apps_and_default_site(bench):
+    apps = json.loads(bench.bench("bench --site erp.example.test list-apps --format json").stdout)
+    assert apps == {"erp.example.test": ["frappe", "erpnext"]}
+    apps = json.loads(bench.bench("bench --site hr.example.test list-apps --format json").stdout)
+    assert apps == {"hr.example.test": ["frappe"]}
+    assert bench.bench("cat sites/currentsite.txt").stdout.strip() == "erp.example.test"
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_site_database_user_is_scoped_to_its_database_and_the_bench_network(bench, site):
+    config = bench.site_config(site)
+    db = config["db_name"]
+    assert bench.sql("SHOW DATABASES LIKE '%s'" % db).strip() == db
+    hosts = bench.sql("SELECT host FROM mysql.user WHERE user = '%s'" % db).split()
+    assert hosts == ["172.30.10.%"]
+    grants = bench.sql("SHOW GRANTS FOR '%s'@'172.30.10.%%'" % db).splitlines()
+    assert len(grants) == 2
+    assert grants[0].startswith("GRANT USAGE ON *.* TO")
+    assert grants[1].startswith("GRANT ALL PRIVILEGES ON `%s`.* TO" % db)
+
+
+def test_root_cannot_log_in_from_the_network(bench):
+    assert bench.sql("SELECT host FROM mysql.user WHERE user = 'root'").split() == ["localhost"]
+
+
+def test_workers_are_connected_to_the_queue_redis(bench):
+    clients = bench.compose("exec -T redis-queue redis-cli client list").stdout
+    workers = [line for line in clients.splitlines() if "name=rq:worker:" in line]
+    assert len(workers) >= 2, clients
+
+
+def test_websocket_answers_the_socketio_handshake(host):
+    result = curl(host, "/socket.io/?EIO=4&transport=polling", "erp.example.test", "-o /dev/null -w '%{http_code}'")
+    assert result.stdout.strip() == "200"
+
+
+def test_assets_are_served_by_nginx(host):
+    result = curl(host, "/assets/frappe/images/frappe-framework-logo.svg", "erp.example.test",
+                  "-o /dev/null -w '%{http_code} %{size_download}'")
+    code, size = result.stdout.split()
+    assert code == "200" and int(size) > 0
+
+
+def test_side_effect_setting_reached_the_backend(host):
+    env = host.run_expect([0], "docker inspect --format '{{json .Config.Env}}' %s-backend-1" % BENCH).stdout
+    assert "GUNICORN_WORKERS=3" in json.loads(env)

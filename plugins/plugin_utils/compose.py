@@ -1,0 +1,306 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 erpstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Pure functions: one bench description -> one compose project document (a dict).
+
+Everything the collection renders for Docker Compose (and later for Swarm stacks) comes from here, so secrets,
+proxy labels, limits, healthchecks and monitoring labels are each one small function of the same transformation.
+The input is the normalised bench description built by the ``erpnext`` role (see ``BENCH_KEYS``).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import ipaddress
+import re
+
+BENCH_HOME = "/home/frappe/frappe-bench"
+ERPNEXT_SERVICES = ("configurator", "backend", "frontend", "websocket", "queue-short", "queue-long", "scheduler")
+LABEL_PREFIX = "com.erpstack"
+
+CONFIGURATOR_SCRIPT = "; ".join([
+    "ls -1 apps > sites/apps.txt",
+    "bench set-config -g db_host $$DB_HOST",
+    "bench set-config -gp db_port $$DB_PORT",
+    'bench set-config -g redis_cache "redis://$$REDIS_CACHE"',
+    'bench set-config -g redis_queue "redis://$$REDIS_QUEUE"',
+    'bench set-config -g redis_socketio "redis://$$REDIS_QUEUE"',
+    "bench set-config -gp socketio_port $$SOCKETIO_PORT",
+])
+
+BENCH_KEYS = {
+    "name": str,
+    "images": dict,
+    "network": dict,
+    "frontend": dict,
+    "gunicorn": dict,
+    "workers": dict,
+    "secrets": dict,
+    "mariadb": dict,
+    "restart": str,
+    "resources": dict,
+    "extension": dict,
+}
+
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+class BenchSpecError(ValueError):
+    """The bench description cannot be turned into a compose project."""
+
+
+def deep_merge(base, extra):
+    """Return ``base`` with ``extra`` merged in recursively (dicts merge, everything else replaces)."""
+    result = copy.deepcopy(base)
+    for key, value in (extra or {}).items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = deep_merge(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+def user_host_scope(subnet):
+    """MariaDB host pattern matching every address of ``subnet`` (e.g. ``172.30.10.%`` for a /24).
+
+    Site users are scoped to the bench network rather than ``%`` or one container address (frappe_docker #1952).
+    """
+    net = ipaddress.ip_network(subnet, strict=True)
+    if net.version != 4:
+        raise BenchSpecError("network subnet %s: only IPv4 subnets are supported" % subnet)
+    octets = net.prefixlen // 8
+    if net.prefixlen % 8:
+        raise BenchSpecError("network subnet %s: the prefix length must be 8, 16 or 24" % subnet)
+    parts = str(net.network_address).split(".")[:octets]
+    return ".".join(parts + ["%"])
+
+
+def _validate(bench):
+    missing = [key for key in ("name", "images", "network") if key not in bench]
+    if missing:
+        raise BenchSpecError("bench description lacks %s" % ", ".join(missing))
+    unknown = sorted(set(bench) - set(BENCH_KEYS))
+    if unknown:
+        raise BenchSpecError("bench description has unknown keys: %s" % ", ".join(unknown))
+    if not _NAME_RE.match(str(bench["name"])):
+        raise BenchSpecError("bench name %r must match %s" % (bench["name"], _NAME_RE.pattern))
+    for key in ("erpnext", "mariadb", "redis"):
+        image = bench["images"].get(key)
+        if not image or ":" not in image.rsplit("/", 1)[-1]:
+            raise BenchSpecError("image %s=%r must be pinned to an exact tag" % (key, image))
+        if image.endswith(":latest"):
+            raise BenchSpecError("image %s=%r: 'latest' is not a pinned tag" % (key, image))
+    user_host_scope(bench["network"].get("subnet", ""))
+
+
+def _labels(bench, service, role):
+    return {
+        LABEL_PREFIX + ".bench": bench["name"],
+        LABEL_PREFIX + ".service": service,
+        LABEL_PREFIX + ".role": role,
+    }
+
+
+def _healthcheck(test, interval="10s", timeout="5s", retries=30, start_period="20s"):
+    return {"test": test, "interval": interval, "timeout": timeout, "retries": retries, "start_period": start_period}
+
+
+def _port_check(port):
+    return _healthcheck(["CMD", "wait-for-it", "-q", "-t", "3", "127.0.0.1:%d" % port])
+
+
+def _resources(bench, service):
+    """``deploy.resources`` for a service (Compose applies it outside Swarm too)."""
+    spec = (bench.get("resources") or {}).get(service) or {}
+    out = {}
+    limits = {k: spec[k] for k in ("cpus", "memory") if spec.get(k) is not None}
+    if limits:
+        out["limits"] = {k: str(v) for k, v in limits.items()}
+    reservations = {k[len("reserve_"):]: str(spec[k]) for k in ("reserve_cpus", "reserve_memory") if spec.get(k)}
+    if reservations:
+        out["reservations"] = reservations
+    return out
+
+
+def _erpnext_service(bench, name, role, **extra):
+    service = {
+        "image": bench["images"]["erpnext"],
+        "restart": bench.get("restart", "unless-stopped"),
+        "volumes": ["sites:%s/sites" % BENCH_HOME, "logs:%s/logs" % BENCH_HOME],
+        "networks": ["bench"],
+        "labels": _labels(bench, name, role),
+    }
+    if name != "configurator":
+        service["depends_on"] = {"configurator": {"condition": "service_completed_successfully"}}
+    service.update(extra)
+    return service
+
+
+def _db_service(bench):
+    secrets = bench.get("secrets") or {}
+    mariadb = bench.get("mariadb") or {}
+    service = {
+        "image": bench["images"]["mariadb"],
+        "restart": bench.get("restart", "unless-stopped"),
+        "environment": {
+            "MARIADB_ROOT_PASSWORD_FILE": "/run/secrets/db_root_password",
+            # root may log in only from inside the db container; sites are created through the admin account
+            "MARIADB_ROOT_HOST": "localhost",
+            "MARIADB_AUTO_UPGRADE": "1",
+        },
+        "secrets": sorted(name for name, spec in secrets.items() if "db" in spec.get("consumers", [])),
+        "volumes": ["db-data:/var/lib/mysql"],
+        "networks": ["bench"],
+        "healthcheck": _healthcheck(["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"], interval="5s"),
+        "labels": _labels(bench, "db", "database"),
+    }
+    if mariadb.get("config_file"):
+        service["volumes"].append("%s:/etc/mysql/conf.d/erpstack.cnf:ro" % mariadb["config_file"])
+    if mariadb.get("initdb_dir"):
+        service["volumes"].append("%s:/docker-entrypoint-initdb.d:ro" % mariadb["initdb_dir"])
+    return service
+
+
+def _redis_service(bench, name, persistent):
+    command = ["redis-server", "--save", "", "--appendonly", "yes" if persistent else "no"]
+    service = {
+        "image": bench["images"]["redis"],
+        "restart": bench.get("restart", "unless-stopped"),
+        "command": command,
+        "networks": ["bench"],
+        "healthcheck": _healthcheck(["CMD", "redis-cli", "ping"], interval="5s"),
+        "labels": _labels(bench, name, "queue" if persistent else "cache"),
+    }
+    if persistent:
+        service["volumes"] = ["%s-data:/data" % name]
+    return service
+
+
+def compose_project(bench):
+    """Return the compose document (a dict) for one bench."""
+    _validate(bench)
+    frontend = bench.get("frontend") or {}
+    gunicorn = bench.get("gunicorn") or {}
+    workers = bench.get("workers") or {}
+
+    services = {
+        "db": _db_service(bench),
+        "redis-cache": _redis_service(bench, "redis-cache", persistent=False),
+        "redis-queue": _redis_service(bench, "redis-queue", persistent=True),
+        "configurator": _erpnext_service(
+            bench, "configurator", "setup",
+            entrypoint=["bash", "-c"],
+            command=[CONFIGURATOR_SCRIPT],
+            restart="no",
+            environment={
+                "DB_HOST": "db",
+                "DB_PORT": "3306",
+                "REDIS_CACHE": "redis-cache:6379",
+                "REDIS_QUEUE": "redis-queue:6379",
+                "SOCKETIO_PORT": "9000",
+            },
+            depends_on={
+                "db": {"condition": "service_healthy"},
+                "redis-cache": {"condition": "service_healthy"},
+                "redis-queue": {"condition": "service_healthy"},
+            },
+        ),
+        "backend": _erpnext_service(
+            bench, "backend", "app",
+            environment={
+                "GUNICORN_WORKERS": str(gunicorn.get("workers", 2)),
+                "GUNICORN_THREADS": str(gunicorn.get("threads", 4)),
+                "GUNICORN_TIMEOUT": str(gunicorn.get("timeout", 120)),
+            },
+            healthcheck=_port_check(8000),
+        ),
+        "frontend": _erpnext_service(
+            bench, "frontend", "proxy",
+            command=["nginx-entrypoint.sh"],
+            environment={
+                "BACKEND": "backend:8000",
+                "SOCKETIO": "websocket:9000",
+                "FRAPPE_SITE_NAME_HEADER": frontend.get("site_name_header", "$$host"),
+                "UPSTREAM_REAL_IP_ADDRESS": frontend.get("real_ip_from", "127.0.0.1"),
+                "UPSTREAM_REAL_IP_HEADER": frontend.get("real_ip_header", "X-Forwarded-For"),
+                "UPSTREAM_REAL_IP_RECURSIVE": frontend.get("real_ip_recursive", "off"),
+                "PROXY_READ_TIMEOUT": str(frontend.get("proxy_read_timeout", 120)),
+                "CLIENT_MAX_BODY_SIZE": str(frontend.get("client_max_body_size", "50m")),
+            },
+            healthcheck=_port_check(8080),
+        ),
+        "websocket": _erpnext_service(
+            bench, "websocket", "app",
+            command=["node", "%s/apps/frappe/socketio.js" % BENCH_HOME],
+            healthcheck=_port_check(9000),
+        ),
+        "queue-short": _erpnext_service(
+            bench, "queue-short", "worker", command=["bench", "worker", "--queue", "short,default"]),
+        "queue-long": _erpnext_service(
+            bench, "queue-long", "worker", command=["bench", "worker", "--queue", "long,default,short"]),
+        "scheduler": _erpnext_service(bench, "scheduler", "scheduler", command=["bench", "schedule"]),
+    }
+    # nginx resolves BACKEND and SOCKETIO once at start: it starts once they answer, and restarts whenever Compose
+    # recreates them (a recreated container may get another address)
+    services["frontend"]["depends_on"].update({
+        "backend": {"condition": "service_healthy", "restart": True},
+        "websocket": {"condition": "service_healthy", "restart": True},
+    })
+    for queue in ("short", "long"):
+        replicas = int(workers.get(queue, 1))
+        if replicas != 1:
+            services["queue-" + queue].setdefault("deploy", {})["replicas"] = replicas
+    published = frontend.get("published") or []
+    if published:
+        services["frontend"]["ports"] = [
+            {"target": 8080, "published": str(p["port"]), "host_ip": p.get("host_ip", "0.0.0.0"), "protocol": "tcp"}
+            for p in published
+        ]
+        services["frontend"]["networks"] = ["bench", "edge"]
+    for name, service in services.items():
+        resources = _resources(bench, name)
+        if resources:
+            service.setdefault("deploy", {})["resources"] = resources
+
+    networks = {
+        "bench": {
+            "driver": "bridge",
+            # the database and Redis never leave this network; only the frontend joins "edge"
+            "internal": True,
+            "ipam": {"config": [{"subnet": bench["network"]["subnet"]}]},
+            "labels": {LABEL_PREFIX + ".bench": bench["name"]},
+        },
+    }
+    if published:
+        networks["edge"] = {"driver": "bridge", "labels": {LABEL_PREFIX + ".bench": bench["name"]}}
+
+    volumes = {name: {"labels": {LABEL_PREFIX + ".bench": bench["name"]}}
+               for name in ("sites", "logs", "db-data", "redis-queue-data")}
+    document = {
+        "name": bench["name"],
+        "services": services,
+        "networks": networks,
+        "volumes": volumes,
+    }
+    secrets = bench.get("secrets") or {}
+    if secrets:
+        document["secrets"] = {name: {"file": spec["file"]} for name, spec in sorted(secrets.items())}
+    return deep_merge(document, bench.get("extension") or {})
+
+
+SITE_DEFAULTS = {"apps": [], "default": False, "state": "present"}
+SITE_SECRET_KEYS = ("admin_password",)
+
+
+def site_specs(sites):
+    """Sites with their defaults filled in and without secret values (safe to loop over and print)."""
+    result = []
+    for site in sites or []:
+        spec = dict(SITE_DEFAULTS, **{k: v for k, v in site.items() if k not in SITE_SECRET_KEYS})
+        spec["apps"] = list(spec["apps"] or [])
+        spec["has_admin_password"] = site.get("admin_password") is not None
+        result.append(spec)
+    return result

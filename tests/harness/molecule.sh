@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs one Molecule scenario step by step: check on a fresh host, converge, idempotence, check --diff on the
+# converged host (must change nothing), side effect, verify. The target is destroyed at the end, pass or fail.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+scenario=${1:-default}
+export PATH=$root/.venv/bin:$PATH
+export ERPSTACK_CACHE=${ERPSTACK_CACHE:-$root/.cache}
+export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
+cd "$root"
+deb=$("$root/scripts/fetch-compose-deb.sh" "$ERPSTACK_CACHE/debs")
+cp -f "$deb" "$ERPSTACK_CACHE/debs/docker-compose-plugin.deb"
+log=$root/tests/output/molecule-$scenario
+mkdir -p "$log"
+trap 'molecule destroy -s "$scenario" >"$log/destroy.log" 2>&1 || true' EXIT
+step() {  # name, then the molecule arguments
+  local name=$1 start=$SECONDS; shift
+  if molecule "$@" >"$log/$name.log" 2>&1; then
+    printf '  %-22s ok     %4d s\n' "$name" $((SECONDS - start))
+  else
+    printf '  %-22s FAILED %4d s (log: %s)\n' "$name" $((SECONDS - start)) "$log/$name.log"
+    tail -n 80 "$log/$name.log"
+    return 1
+  fi
+}
+recap_unchanged() {  # the play recap of $1 reports no change and no failure
+  grep -E '^\S+\s+: ok=' "$1" | tee -a "$1.recap" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^(changed|failed|unreachable)=/ && $i !~ /=0$/) bad = 1 } END { exit bad }'
+}
+step destroy-before destroy -s "$scenario"
+step syntax syntax -s "$scenario"
+step create create -s "$scenario"
+step prepare prepare -s "$scenario"
+step check-fresh check -s "$scenario"
+step converge converge -s "$scenario"
+step idempotence idempotence -s "$scenario"
+step check-converged converge -s "$scenario" -- --check --diff
+if ! recap_unchanged "$log/check-converged.log"; then
+  echo "  check --diff on the converged host reported changes:"; grep -E 'changed:|^\S+\s+: ok=' "$log/check-converged.log" | head -40
+  exit 1
+fi
+step side-effect side-effect -s "$scenario"
+step verify verify -s "$scenario"

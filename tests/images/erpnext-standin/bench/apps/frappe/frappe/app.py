@@ -1,0 +1,305 @@
+"""WSGI application (`frappe.app:application`) of the stand-in backend.
+
+Each request resolves its site (X-Frappe-Site-Name, else Host without port, else sites/currentsite.txt),
+reads the site's config and connects to the site's database as the site's own user, like Frappe does.
+Endpoints: /api/method/ping, /api/method/login, GET/POST /api/resource/ToDo. Anything else is a 404.
+"""
+
+import json
+import re
+import sys
+import traceback
+from http import HTTPStatus
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs
+
+import pymysql
+
+from frappe import auth
+from frappe import conf as config
+from frappe import database as db
+
+TODO_COLUMNS = (
+    "name",
+    "creation",
+    "modified",
+    "modified_by",
+    "owner",
+    "docstatus",
+    "idx",
+    "status",
+    "priority",
+    "date",
+    "allocated_to",
+    "description",
+    "reference_type",
+    "reference_name",
+    "role",
+    "assigned_by",
+)
+TODO_WRITABLE = (
+    "status",
+    "priority",
+    "date",
+    "allocated_to",
+    "description",
+    "reference_type",
+    "reference_name",
+    "role",
+    "assigned_by",
+)
+ORDER_BY = re.compile(r"^\s*`?(?:tabToDo`?\.)?`?([a-z_]+)`?(?:\s+(asc|desc))?\s*$", re.IGNORECASE)
+
+
+class HTTPError(Exception):
+    def __init__(self, status, exc_type, message):
+        super().__init__(message)
+        self.status = status
+        self.exc_type = exc_type
+        self.message = message
+
+
+class Response:
+    def __init__(self, status, body, cookies=None):
+        self.status = status
+        self.body = body
+        self.cookies = cookies or []
+
+
+def json_default(value):
+    return str(value)
+
+
+def error_body(err):
+    return {
+        "exc_type": err.exc_type,
+        "exception": f"frappe.exceptions.{err.exc_type}: {err.message}",
+        "message": err.message,
+    }
+
+
+# --- request helpers ---------------------------------------------------------------------------------------
+
+
+def resolve_site(environ):
+    header = environ.get("HTTP_X_FRAPPE_SITE_NAME", "").strip()
+    if header:
+        return header
+    host = environ.get("HTTP_HOST", "").strip()
+    if host:
+        if host.startswith("["):
+            return host.split("]", 1)[0] + "]"
+        return host.split(":", 1)[0]
+    return config.get_current_site()
+
+
+def read_form(environ):
+    """form_dict: query string merged with a urlencoded or JSON body."""
+    form = {
+        key: values[-1]
+        for key, values in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).items()
+    }
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    ctype = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+    if body and ctype == "application/json":
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise HTTPError(417, "ValidationError", "Invalid JSON body") from None
+        if isinstance(data, dict):
+            form.update(data)
+    elif body and ctype in ("application/x-www-form-urlencoded", ""):
+        form.update(
+            {k: v[-1] for k, v in parse_qs(body.decode(errors="replace"), keep_blank_values=True).items()}
+        )
+    elif body:
+        raise HTTPError(415, "ValidationError", f"Content-Type {ctype} is not emulated by the test stand-in")
+    return form
+
+
+def request_sid(environ):
+    cookie = SimpleCookie()
+    try:
+        cookie.load(environ.get("HTTP_COOKIE", ""))
+    except Exception:  # noqa: BLE001 -- a malformed cookie header means no session
+        return None
+    return cookie["sid"].value if "sid" in cookie else None
+
+
+# --- endpoints ---------------------------------------------------------------------------------------------
+
+
+def ping(conn, environ, form, user):
+    return Response(200, {"message": "pong"})
+
+
+def login(conn, environ, form, user):
+    usr, pwd = form.get("usr"), form.get("pwd")
+    if not usr or not pwd:
+        raise HTTPError(417, "ValidationError", "Incomplete login details")
+    if usr != "Administrator" or not auth.check_user_password(conn, usr, pwd):
+        raise HTTPError(401, "AuthenticationError", "Invalid Login. Try again.")
+    ip = environ.get("HTTP_X_FORWARDED_FOR", environ.get("REMOTE_ADDR", "")).split(",")[0].strip()
+    sid = auth.create_session(conn, usr, ip)
+    conn.commit()
+    age = auth.SESSION_COOKIE_MAX_AGE
+    cookies = [
+        f"sid={sid}; Max-Age={age}; HttpOnly; Path=/; SameSite=Lax",
+        "system_user=yes; Path=/; SameSite=Lax",
+        "full_name=Administrator; Path=/; SameSite=Lax",
+        "user_id=Administrator; Path=/; SameSite=Lax",
+        "user_image=; Path=/; SameSite=Lax",
+    ]
+    return Response(200, {"message": "Logged In", "home_page": "/app", "full_name": "Administrator"}, cookies)
+
+
+def require_user(user):
+    if user == "Guest":
+        raise HTTPError(403, "PermissionError", "Not permitted: ToDo")
+
+
+def todo_list(conn, environ, form, user):
+    require_user(user)
+    for unsupported in ("filters", "or_filters", "group_by"):
+        if form.get(unsupported) not in (None, "", "[]", "{}"):
+            raise HTTPError(417, "DataError", f"{unsupported} are not emulated by the test stand-in")
+    try:
+        fields = json.loads(form.get("fields") or '["name"]')
+    except ValueError:
+        raise HTTPError(417, "DataError", "fields must be a JSON list") from None
+    if isinstance(fields, str):
+        fields = [fields]
+    if not isinstance(fields, list) or not fields:
+        raise HTTPError(417, "DataError", "fields must be a JSON list")
+    columns = []
+    for field in fields:
+        name = str(field).strip().strip("`")
+        if name == "*":
+            columns.extend(TODO_COLUMNS)
+        elif name in TODO_COLUMNS:
+            columns.append(name)
+        else:
+            raise HTTPError(417, "DataError", f"Field not permitted in query: {field}")
+    try:
+        start = int(form.get("limit_start") or 0)
+        page = int(form.get("limit_page_length", form.get("limit", 20)) or 0)
+    except ValueError:
+        raise HTTPError(417, "DataError", "limit_start and limit_page_length must be integers") from None
+    order = ORDER_BY.match(form.get("order_by") or "modified desc")
+    if not order or order.group(1) not in TODO_COLUMNS:
+        raise HTTPError(417, "DataError", f"Invalid order_by: {form.get('order_by')}")
+    sql = "SELECT {} FROM `tabToDo` ORDER BY `{}` {}".format(
+        ", ".join(f"`{c}`" for c in columns), order.group(1), (order.group(2) or "asc").upper()
+    )
+    params = []
+    if page > 0:
+        sql += " LIMIT %s OFFSET %s"
+        params = [page, max(start, 0)]
+    with conn.cursor(pymysql.cursors.DictCursor) as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    return Response(200, {"data": rows})
+
+
+def todo_insert(conn, environ, form, user):
+    require_user(user)
+    data = form
+    if "data" in form:
+        try:
+            data = json.loads(form["data"]) if isinstance(form["data"], str) else form["data"]
+        except ValueError:
+            raise HTTPError(417, "ValidationError", "data must be JSON") from None
+    if not isinstance(data, dict):
+        raise HTTPError(417, "ValidationError", "data must be a JSON object")
+    if not data.get("description"):
+        raise HTTPError(417, "MandatoryError", "[ToDo, new]: description")
+    now = db.now()
+    doc = {
+        "name": config.generate_hash(10),
+        "creation": now,
+        "modified": now,
+        "modified_by": user,
+        "owner": user,
+        "docstatus": 0,
+        "idx": 0,
+        "status": "Open",
+        "priority": "Medium",
+    }
+    doc.update({key: data[key] for key in TODO_WRITABLE if key in data})
+    with conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO `tabToDo` ({}) VALUES ({})".format(
+                ", ".join(f"`{k}`" for k in doc), ", ".join(["%s"] * len(doc))
+            ),
+            list(doc.values()),
+        )
+        cur.execute(
+            f"SELECT {', '.join(f'`{c}`' for c in TODO_COLUMNS)} FROM `tabToDo` WHERE name = %s",
+            (doc["name"],),
+        )
+        row = dict(zip(TODO_COLUMNS, cur.fetchone(), strict=True))
+    conn.commit()
+    row["doctype"] = "ToDo"
+    return Response(200, {"data": row})
+
+
+ROUTES = {
+    ("/api/method/ping", "GET"): ping,
+    ("/api/method/ping", "POST"): ping,
+    ("/api/method/frappe.ping", "GET"): ping,
+    ("/api/method/login", "POST"): login,
+    ("/api/method/login", "GET"): login,
+    ("/api/resource/ToDo", "GET"): todo_list,
+    ("/api/resource/ToDo", "POST"): todo_insert,
+}
+
+
+def handle(environ):
+    path = environ.get("PATH_INFO") or "/"
+    method = environ.get("REQUEST_METHOD", "GET").upper()
+    method = "GET" if method == "HEAD" else method
+    site = resolve_site(environ)
+    if not site or not config.site_exists(site):
+        raise HTTPError(404, "IncorrectSitePath", f"{site} does not exist")
+    conf = config.get_site_config(site)
+    if conf.get("maintenance_mode"):
+        raise HTTPError(503, "SessionStopped", "Session Stopped")
+    endpoint = ROUTES.get((path, method))
+    if endpoint is None:
+        if any(route_path == path for route_path, _handler in ROUTES):
+            raise HTTPError(405, "ValidationError", f"Method {method} not allowed on {path}")
+        raise HTTPError(404, "DoesNotExistError", f"{path} is not emulated by the test stand-in")
+    form = read_form(environ)
+    conn = db.connect_site(config.db_params(conf))
+    try:
+        user = auth.session_user(conn, request_sid(environ))
+        return endpoint(conn, environ, form, user)
+    finally:
+        conn.close()
+
+
+def application(environ, start_response):
+    try:
+        response = handle(environ)
+    except HTTPError as err:
+        response = Response(err.status, error_body(err))
+    except pymysql.MySQLError as err:
+        print(f"database error: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
+        response = Response(
+            500, {"exc_type": type(err).__name__, "exception": f"pymysql.err.{type(err).__name__}: {err}"}
+        )
+    except Exception:  # noqa: BLE001 -- the server answers 500 and logs, like Frappe
+        traceback.print_exc()
+        response = Response(500, {"exc_type": "Exception", "exception": "Internal Server Error"})
+    body = json.dumps(response.body, default=json_default, separators=(",", ":")).encode()
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    headers.extend(("Set-Cookie", cookie) for cookie in response.cookies)
+    status = f"{response.status} {HTTPStatus(response.status).phrase}"
+    start_response(status, headers)
+    if environ.get("REQUEST_METHOD", "GET").upper() == "HEAD":
+        return [b""]
+    return [body]

@@ -1,0 +1,521 @@
+"""`bench` commands of the stand-in (`bench [--site SITE|all] [--verbose] [--force] COMMAND ...`).
+
+Only the commands of the collection's contract exist; their options, messages and exit codes follow
+frappe/commands/{site,utils,scheduler}.py.
+"""
+
+import argparse
+import ast
+import json
+import os
+import sys
+
+import pymysql
+
+from frappe import conf as config
+from frappe import database as db
+from frappe.conf import BenchError
+from frappe.installer import AppInstallError, db_error, out
+
+SITE_NOT_SPECIFIED = "Please specify --site sitename"
+
+
+class Context:
+    def __init__(self, site=None, verbose=False, force=False):
+        self.site_arg = site
+        self.verbose = verbose
+        self.force = force
+
+    @property
+    def sites(self):
+        """frappe.utils.bench_helper.get_sites: --site, "all", FRAPPE_SITE, then currentsite.txt."""
+        if self.site_arg == "all":
+            return config.get_sites()
+        if self.site_arg:
+            return [self.site_arg]
+        if os.environ.get("FRAPPE_SITE"):
+            return [os.environ["FRAPPE_SITE"]]
+        current = config.get_current_site()
+        return [current] if current else []
+
+    def require_sites(self):
+        sites = self.sites
+        if not sites:
+            raise BenchError(SITE_NOT_SPECIFIED)
+        return sites
+
+    def require_site(self):
+        return self.require_sites()[0]
+
+
+def site_connection(site):
+    conf = config.get_site_config(site)
+    try:
+        return conf, db.connect_site(config.db_params(conf))
+    except pymysql.MySQLError as err:
+        raise db_error(err) from None
+
+
+# --- site lifecycle ----------------------------------------------------------------------------------------
+
+
+def cmd_new_site(ctx, args):
+    from frappe import installer
+
+    if args.site in os.listdir(os.path.join(config.bench_path(), "apps")):
+        raise BenchError(
+            f"Your bench has an app called {args.site}, please choose another name for the site.",
+            stream="stdout",
+        )
+    if not config.is_valid_site_name(args.site):
+        raise BenchError(f"Invalid site name {args.site!r}")
+    scope = args.mariadb_user_host_login_scope
+    if args.no_mariadb_socket:
+        out(
+            "--no-mariadb-socket is DEPRECATED; use --mariadb-user-host-login-scope='%' (wildcard) or "
+            "--mariadb-user-host-login-scope=<myhostscope>, instead. The name of this option was misleading: it "
+            "had nothing to do with sockets."
+        )
+        scope = "%"
+    installer.new_site_core(
+        args.site,
+        db_name=args.db_name,
+        db_root_username=args.db_root_username,
+        db_root_password=args.db_root_password,
+        admin_password=args.admin_password,
+        verbose=args.verbose or ctx.verbose,
+        install_apps=args.install_app,
+        source_sql=args.source_sql,
+        force=args.force or ctx.force,
+        db_password=args.db_password,
+        db_host=args.db_host,
+        db_port=args.db_port,
+        db_user=args.db_user,
+        setup_db=args.setup_db,
+        mariadb_user_host_login_scope=scope,
+    )
+    if args.set_default:
+        installer.use(args.site)
+
+
+def cmd_restore(ctx, args):
+    from frappe import installer
+
+    installer.restore(
+        ctx.require_site(),
+        args.sql_file_path,
+        db_root_username=args.db_root_username,
+        db_root_password=args.db_root_password,
+        admin_password=args.admin_password,
+        install_apps=args.install_app,
+        force=args.force or ctx.force,
+        with_public_files=args.with_public_files,
+        with_private_files=args.with_private_files,
+        encryption_key=args.encryption_key,
+        verbose=ctx.verbose,
+    )
+
+
+def cmd_drop_site(ctx, args):
+    from frappe import installer
+
+    installer.drop_site(
+        args.site,
+        db_root_username=args.db_root_username,
+        db_root_password=args.db_root_password,
+        archived_sites_path=args.archived_sites_path,
+        force=args.force,
+        no_backup=args.no_backup,
+    )
+
+
+def cmd_install_app(ctx, args):
+    from frappe import installer
+
+    exit_code = 0
+    for site in ctx.require_sites():
+        _config, conn = site_connection(site)
+        try:
+            for app in args.apps:
+                try:
+                    installer.install_app(conn, app, force=args.force)
+                except AppInstallError as err:
+                    out(f"An error occurred while installing {app}: {err.detail}")
+                    exit_code = 1
+                except pymysql.MySQLError as err:
+                    out(f"An error occurred while installing {app}: {err}")
+                    exit_code = 1
+        finally:
+            conn.close()
+    return exit_code
+
+
+def cmd_list_apps(ctx, args):
+    sites = ctx.require_sites()
+    summary = {}
+    for site in sites:
+        _config, conn = site_connection(site)
+        try:
+            rows = db.get_installed_application_rows(conn)
+            if rows:
+                name_len = max(len(row[0] or "") for row in rows)
+                ver_len = max(len(row[1] or "") for row in rows)
+                lines = [f"{row[0] or '':{name_len}} {row[1] or '':{ver_len}} {row[2] or ''}" for row in rows]
+                summary[site] = [row[0] for row in rows]
+            else:
+                lines = db.get_installed_apps(conn)
+                summary[site] = lines
+        finally:
+            conn.close()
+        # click.style(site, fg="green") when several sites are listed; print() keeps the escape codes.
+        title = f"\x1b[32m{site}\x1b[0m" if len(sites) > 1 else ""
+        text = f"{title}\n" + "\n".join(lines) + "\n"
+        if site == sites[-1]:
+            text = text.rstrip()
+        if len(sites) == 1:
+            text = text.lstrip()
+        if args.format == "text" and lines and text:
+            print(text)
+    if args.format == "json":
+        print(json.dumps(summary, indent=1, sort_keys=True, separators=(",", ": ")))
+
+
+def cmd_migrate(ctx, args):
+    import redis
+
+    from frappe.installer import bench_versions
+
+    for site in ctx.require_sites():
+        out(f"Migrating {site}")
+        try:
+            conf, conn = site_connection(site)
+            try:
+                try:
+                    redis.Redis.from_url(
+                        conf.get("redis_cache") or "redis://127.0.0.1:13000", socket_connect_timeout=3
+                    ).ping()
+                except (redis.exceptions.RedisError, ValueError):
+                    out("Service redis_cache is not running.")
+                    raise BenchError(
+                        "Please make sure Redis is running and reachable, then try again.", stream="stdout"
+                    ) from None
+                db.create_schema(conn)
+                from frappe import __version__
+
+                ts = db.now()
+                with conn.cursor() as cur:
+                    cur.execute(
+                        "INSERT INTO `tabPatch Log` (name, creation, modified, modified_by, owner, patch, skipped) "
+                        "VALUES (%s, %s, %s, 'Administrator', 'Administrator', %s, 0)",
+                        (
+                            config.generate_hash(10),
+                            ts,
+                            ts,
+                            f"migrate to frappe {__version__} (test stand-in)",
+                        ),
+                    )
+                out("Updating installed applications...")
+                db.update_installed_application_rows(conn, bench_versions())
+                out("Executing `after_migrate` hooks...")
+                conn.commit()
+            except pymysql.MySQLError as err:
+                raise db_error(err) from None
+            finally:
+                conn.close()
+        finally:
+            out()
+
+
+def cmd_backup(ctx, args):
+    from frappe.backups import new_backup
+
+    if args.include or args.exclude:
+        raise BenchError("Partial backups (--include/--exclude) are not emulated by the test stand-in.")
+    exit_code = 0
+    for site in ctx.require_sites():
+        try:
+            odb = new_backup(
+                site,
+                ignore_files=not args.with_files,
+                compress=args.compress,
+                verbose=args.verbose or ctx.verbose,
+                backup_path=args.backup_path,
+                backup_path_db=args.backup_path_db,
+                backup_path_files=args.backup_path_files,
+                backup_path_private_files=args.backup_path_private_files,
+                backup_path_conf=args.backup_path_conf,
+            )
+        except Exception as err:  # noqa: BLE001 -- Frappe reports any failure per site and goes on
+            out(f"Backup failed for Site {site}. Database or site_config.json may be corrupted")
+            if args.verbose or ctx.verbose:
+                print(err.message if isinstance(err, BenchError) else repr(err), file=sys.stderr)
+            exit_code = 1
+            continue
+        odb.print_summary()
+        out(
+            f"Backup for Site {site} has been successfully completed{' with files' if args.with_files else ''}"
+        )
+    return exit_code
+
+
+# --- configuration and state -------------------------------------------------------------------------------
+
+
+def cmd_set_config(ctx, args):
+    value = args.value
+    if args.parse or args.as_dict:
+        try:
+            value = ast.literal_eval(value)
+        except (ValueError, SyntaxError) as err:
+            raise BenchError(f"{type(err).__name__}: {err}") from None
+    if args.global_:
+        config.update_config(config.common_config_path(), args.key, value)
+        return
+    for site in ctx.sites:
+        if not config.site_exists(site):
+            raise BenchError(f"frappe.exceptions.IncorrectSitePath: 404 Not Found: {site} does not exist")
+        config.update_config(config.site_config_path(site), args.key, value)
+
+
+def cmd_use(ctx, args):
+    from frappe.installer import use
+
+    use(args.site)
+
+
+def cmd_set_maintenance_mode(ctx, args):
+    site = args.site or ctx.require_site()
+    if not config.site_exists(site):
+        raise BenchError(f"frappe.exceptions.IncorrectSitePath: 404 Not Found: {site} does not exist")
+    config.update_config(config.site_config_path(site), "maintenance_mode", 1 if args.state == "on" else 0)
+
+
+def _toggle_scheduler(ctx, enabled):
+    for site in ctx.require_sites():
+        _config, conn = site_connection(site)
+        try:
+            db.set_scheduler(conn, enabled)
+            conn.commit()
+        except pymysql.MySQLError as err:
+            raise db_error(err) from None
+        finally:
+            conn.close()
+        out("Enabled for" if enabled else "Disabled for", site)
+
+
+def cmd_enable_scheduler(ctx, args):
+    _toggle_scheduler(ctx, True)
+
+
+def cmd_disable_scheduler(ctx, args):
+    _toggle_scheduler(ctx, False)
+
+
+def cmd_clear_cache(ctx, args):
+    import redis
+
+    for site in ctx.require_sites():
+        conf, conn = site_connection(site)
+        conn.close()
+        try:
+            client = redis.Redis.from_url(
+                conf.get("redis_cache") or "redis://127.0.0.1:13000", socket_connect_timeout=5
+            )
+            keys = list(client.scan_iter(match=f"{conf['db_name']}|*", count=500))
+            if keys:
+                client.delete(*keys)
+        except (redis.exceptions.RedisError, ValueError) as err:
+            raise BenchError(f"redis.exceptions.{type(err).__name__}: {err}") from None
+
+
+# --- long-running processes --------------------------------------------------------------------------------
+
+
+def cmd_worker(ctx, args):
+    from frappe.worker import start_worker
+
+    if not args.queue:
+        raise BenchError("Exception: Cannot run worker without queue")
+    return start_worker([q.strip() for q in args.queue.split(",") if q.strip()], quiet=args.quiet)
+
+
+def cmd_schedule(ctx, args):
+    from frappe.scheduler import start_scheduler
+
+    return start_scheduler()
+
+
+# --- parsing -----------------------------------------------------------------------------------------------
+
+
+def _parser(name, description):
+    return argparse.ArgumentParser(prog=f"bench {name}", description=description, allow_abbrev=False)
+
+
+def build_parsers():
+    parsers = {}
+
+    p = _parser("new-site", "Create a new site")
+    p.add_argument("site")
+    p.add_argument("--db-name")
+    p.add_argument("--db-password")
+    p.add_argument("--db-type", default="mariadb", choices=["mariadb"])
+    p.add_argument("--db-host")
+    p.add_argument("--db-port", type=int)
+    p.add_argument("--db-root-username", "--mariadb-root-username", dest="db_root_username")
+    p.add_argument("--db-root-password", "--mariadb-root-password", dest="db_root_password")
+    p.add_argument("--no-mariadb-socket", action="store_true")
+    p.add_argument("--mariadb-user-host-login-scope")
+    p.add_argument("--admin-password")
+    p.add_argument("--verbose", action="store_true")
+    p.add_argument("--force", action="store_true")
+    p.add_argument("--source-sql", "--source_sql", dest="source_sql")
+    p.add_argument("--install-app", action="append", default=[])
+    p.add_argument("--set-default", action="store_true")
+    p.add_argument("--setup-db", dest="setup_db", action="store_true", default=True)
+    p.add_argument("--no-setup-db", dest="setup_db", action="store_false")
+    p.add_argument("--db-user")
+    parsers["new-site"] = (p, cmd_new_site)
+
+    p = _parser("restore", "Restore site database from an sql file")
+    p.add_argument("sql_file_path")
+    p.add_argument("--db-root-username", "--mariadb-root-username", dest="db_root_username")
+    p.add_argument("--db-root-password", "--mariadb-root-password", dest="db_root_password")
+    p.add_argument("--db-name")
+    p.add_argument("--admin-password")
+    p.add_argument("--install-app", action="append", default=[])
+    p.add_argument("--with-public-files")
+    p.add_argument("--with-private-files")
+    p.add_argument("--force", action="store_true")
+    p.add_argument("--encryption-key")
+    parsers["restore"] = (p, cmd_restore)
+
+    p = _parser("drop-site", "Remove site from database and filesystem")
+    p.add_argument("site")
+    p.add_argument("--db-root-username", "--mariadb-root-username", "--root-login", dest="db_root_username")
+    p.add_argument(
+        "--db-root-password", "--mariadb-root-password", "--root-password", dest="db_root_password"
+    )
+    p.add_argument("--archived-sites-path")
+    p.add_argument("--no-backup", action="store_true")
+    p.add_argument("--force", action="store_true")
+    parsers["drop-site"] = (p, cmd_drop_site)
+
+    p = _parser("install-app", "Install a new app to site, supports multiple apps")
+    p.add_argument("apps", nargs="*")
+    p.add_argument("--force", action="store_true")
+    parsers["install-app"] = (p, cmd_install_app)
+
+    p = _parser("list-apps", "List apps in site")
+    p.add_argument("--format", "-f", choices=["text", "json"], default="text")
+    parsers["list-apps"] = (p, cmd_list_apps)
+
+    p = _parser("migrate", "Run patches, sync schema and rebuild files/translations")
+    p.add_argument("--skip-failing", action="store_true")
+    p.add_argument("--skip-search-index", action="store_true")
+    parsers["migrate"] = (p, cmd_migrate)
+
+    p = _parser("backup", "Backup")
+    p.add_argument("--with-files", action="store_true")
+    p.add_argument("--include", "--only", "-i", default="")
+    p.add_argument("--exclude", "-e", default="")
+    p.add_argument("--backup-path")
+    p.add_argument("--backup-path-db")
+    p.add_argument("--backup-path-files")
+    p.add_argument("--backup-path-private-files")
+    p.add_argument("--backup-path-conf")
+    p.add_argument("--ignore-backup-conf", action="store_true")
+    p.add_argument("--verbose", action="store_true")
+    p.add_argument("--compress", action="store_true")
+    parsers["backup"] = (p, cmd_backup)
+
+    p = _parser("set-config", "Insert/Update a value in site_config.json")
+    p.add_argument("key")
+    p.add_argument("value")
+    p.add_argument("-g", "--global", dest="global_", action="store_true")
+    p.add_argument("-p", "--parse", action="store_true")
+    p.add_argument("--as-dict", action="store_true")
+    parsers["set-config"] = (p, cmd_set_config)
+
+    p = _parser("use", "Set a default site")
+    p.add_argument("site")
+    parsers["use"] = (p, cmd_use)
+
+    p = _parser("set-maintenance-mode", "Put a site in or out of maintenance mode")
+    p.add_argument("state", choices=["on", "off"])
+    p.add_argument("--site")
+    parsers["set-maintenance-mode"] = (p, cmd_set_maintenance_mode)
+
+    parsers["enable-scheduler"] = (_parser("enable-scheduler", "Enable scheduler"), cmd_enable_scheduler)
+    parsers["disable-scheduler"] = (_parser("disable-scheduler", "Disable scheduler"), cmd_disable_scheduler)
+    parsers["clear-cache"] = (
+        _parser("clear-cache", "Clear cache, doctype cache and defaults"),
+        cmd_clear_cache,
+    )
+
+    p = _parser("worker", "Start a background worker")
+    p.add_argument("--queue")
+    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--noreload", action="store_true")
+    parsers["worker"] = (p, cmd_worker)
+
+    parsers["schedule"] = (_parser("schedule", "Start the scheduler"), cmd_schedule)
+    return parsers
+
+
+USAGE = "Usage: bench [OPTIONS] COMMAND [ARGS]...\nTry 'bench --help' for help.\n"
+
+
+def parse_group_options(argv):
+    """Options of the command group, before the command name, like click's group."""
+    ctx = Context()
+    rest = list(argv)
+    while rest and rest[0].startswith("-"):
+        arg = rest.pop(0)
+        if arg == "--site":
+            if not rest:
+                raise BenchError(f"{USAGE}\nError: Option '--site' requires an argument.", exit_code=2)
+            ctx.site_arg = rest.pop(0)
+        elif arg.startswith("--site="):
+            ctx.site_arg = arg.split("=", 1)[1]
+        elif arg == "--verbose":
+            ctx.verbose = True
+        elif arg == "--force":
+            ctx.force = True
+        elif arg == "--profile":
+            pass
+        elif arg in ("--help", "-h"):
+            out(USAGE.splitlines()[0])
+            out("\nCommands (test stand-in):\n  " + "\n  ".join(sorted(build_parsers())))
+            raise SystemExit(0)
+        else:
+            raise BenchError(f"{USAGE}\nError: No such option: {arg}", exit_code=2)
+    return ctx, rest
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "frappe":  # `python -m frappe.utils.bench_helper frappe ...`
+        argv = argv[1:]
+    try:
+        ctx, rest = parse_group_options(argv)
+        if not rest:
+            raise BenchError(USAGE + "\nError: Missing command.", exit_code=2)
+        parsers = build_parsers()
+        if rest[0] not in parsers:
+            raise BenchError(f"{USAGE}\nError: No such command '{rest[0]}'.", exit_code=2)
+        parser, handler = parsers[rest[0]]
+        args = parser.parse_args(rest[1:])
+        code = handler(ctx, args)
+        return int(code or 0)
+    except BenchError as err:
+        stream = sys.stdout if err.stream == "stdout" else sys.stderr
+        sys.stdout.flush()
+        print(err.message, file=stream, flush=True)
+        return err.exit_code
+    except pymysql.MySQLError as err:
+        print(db_error(err).message, file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print("Aborted!", file=sys.stderr)
+        return 1

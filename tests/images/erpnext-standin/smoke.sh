@@ -1,0 +1,391 @@
+#!/usr/bin/env bash
+# Smoke test of the ERPNext stand-in image: runs a throwaway bench with plain `docker run` on a private network
+# (MariaDB, two Redis, configurator, backend, websocket, worker, scheduler, frontend) and checks the contract
+# end to end. Everything it starts is removed on exit, also on failure.
+#
+#   tests/images/erpnext-standin/smoke.sh [IMAGE]     (default erpstack-test/erpnext:v16.32.3)
+#
+# It builds nothing, except a throwaway MariaDB or Redis image when erpstack-test/mariadb:10.11 or
+# erpstack-test/redis:7.0 is missing (from erpstack-test/debian:bookworm). Secrets travel on standard input.
+set -Eeuo pipefail
+
+IMAGE=${1:-erpstack-test/erpnext:v16.32.3}
+DB_IMAGE=${DB_IMAGE:-erpstack-test/mariadb:10.11}
+REDIS_IMAGE=${REDIS_IMAGE:-erpstack-test/redis:7.0}
+BASE_IMAGE=${BASE_IMAGE:-erpstack-test/debian:bookworm}
+
+P="standin-smoke-$$-"
+NET="${P}net"
+SITES="${P}sites"
+LOGS="${P}logs"
+SITE=smoke.localhost
+BENCH=/home/frappe/frappe-bench
+started=()
+built=()
+tmp=$(mktemp -d)
+started_at=$SECONDS
+checks=0
+
+log() { printf '%s [%3ss] %s\n' "$(date +%T)" "$((SECONDS - started_at))" "$*"; }
+ok() { checks=$((checks + 1)); log "ok: $*"; }
+fail() { log "FAIL: $*" >&2; exit 1; }
+
+dump_logs() {
+  local c
+  for c in "${started[@]}"; do
+    echo "----- docker logs $c (tail) -----" >&2
+    docker logs --tail 40 "$c" >&2 2>&1 || true
+  done
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT ERR
+  [[ $rc -ne 0 ]] && dump_logs
+  local c
+  for c in "${started[@]}"; do docker rm -fv "$c" >/dev/null 2>&1 || true; done
+  docker volume rm "$SITES" "$LOGS" >/dev/null 2>&1 || true
+  docker network rm "$NET" >/dev/null 2>&1 || true
+  for c in "${built[@]}"; do docker rmi "$c" >/dev/null 2>&1 || true; done
+  rm -rf "$tmp"
+  if [[ $rc -eq 0 ]]; then log "smoke test passed: $checks checks"; else log "smoke test FAILED (rc=$rc)" >&2; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "error on line $LINENO: $BASH_COMMAND" >&2' ERR
+
+secret() { head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
+
+# Runs `bench ARGS...` as frappe in the backend; standard input is passed through.
+bench() { docker exec -i -u frappe -w "$BENCH" "${P}backend" bench "$@"; }
+# Root SQL in the database container; the password goes through the environment of mariadb, not its argv.
+root_sql() {
+  printf '%s\n' "$ROOT_PW" | docker exec -i "${P}db" bash -c 'read -r MYSQL_PWD; export MYSQL_PWD; exec mariadb -uroot -N -B -e "$1"' _ "$1"
+}
+redis_queue() { docker exec "${P}redis-queue" redis-cli "$@"; }
+
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
+  local limit=$1 what=$2 i
+  shift 2
+  for ((i = 0; i < limit * 4; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.25
+  done
+  fail "timed out after ${limit}s waiting for $what"
+}
+
+run_bg() { # run_bg NAME DOCKER-RUN-ARGS...
+  local name=$1
+  shift
+  started+=("$name")
+  docker run -d --name "$name" --network "$NET" "$@" >/dev/null
+}
+
+docker image inspect "$IMAGE" >/dev/null 2>&1 || fail "image $IMAGE not found: build it first (see README.md)"
+
+# ----------------------------------------------------------------------------------------------------------
+log "preparing helper images"
+if ! docker image inspect "$DB_IMAGE" >/dev/null 2>&1; then
+  DB_IMAGE="${P}mariadb:tmp"
+  cat >"$tmp/db-entrypoint.sh" <<'EOF'
+#!/bin/bash
+# Minimal MariaDB init: root@% with the password from MARIADB_ROOT_PASSWORD_FILE.
+set -e
+if [ ! -d /var/lib/mysql/mysql ]; then
+  mariadb-install-db --user=mysql --datadir=/var/lib/mysql --skip-test-db >/dev/null
+  mariadbd --user=mysql --skip-networking --socket=/run/mysqld/init.sock & pid=$!
+  for _ in $(seq 60); do mariadb --socket=/run/mysqld/init.sock -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.5; done
+  pw=$(sed -e "s/\\\\/\\\\\\\\/g" -e "s/'/\\\\'/g" "$MARIADB_ROOT_PASSWORD_FILE")
+  printf "SET PASSWORD FOR 'root'@'localhost' = PASSWORD('%s'); CREATE USER 'root'@'%%' IDENTIFIED BY '%s'; GRANT ALL ON *.* TO 'root'@'%%' WITH GRANT OPTION; FLUSH PRIVILEGES;" "$pw" "$pw" \
+    | mariadb --socket=/run/mysqld/init.sock
+  kill "$pid"; wait "$pid" || true
+fi
+exec mariadbd --user=mysql --bind-address=0.0.0.0 --skip-name-resolve
+EOF
+  printf 'FROM %s\nRUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends mariadb-server && rm -rf /var/lib/apt/lists/* /var/lib/mysql/* && mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld /var/lib/mysql\nCOPY db-entrypoint.sh /db-entrypoint.sh\nCMD ["bash", "/db-entrypoint.sh"]\n' "$BASE_IMAGE" >"$tmp/Dockerfile.db"
+  docker build -q -t "$DB_IMAGE" -f "$tmp/Dockerfile.db" "$tmp" >/dev/null
+  built+=("$DB_IMAGE")
+fi
+if ! docker image inspect "$REDIS_IMAGE" >/dev/null 2>&1; then
+  REDIS_IMAGE="${P}redis:tmp"
+  printf 'FROM %s\nRUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server redis-tools && rm -rf /var/lib/apt/lists/*\nCMD ["redis-server", "--protected-mode", "no", "--bind", "0.0.0.0"]\n' "$BASE_IMAGE" \
+    | docker build -q -t "$REDIS_IMAGE" - >/dev/null
+  built+=("$REDIS_IMAGE")
+fi
+
+ROOT_PW=$(secret)
+ADMIN_PW=$(secret)
+printf '%s' "$ROOT_PW" >"$tmp/db-root"
+chmod 0644 "$tmp/db-root" # read by the server's own user inside its container; $tmp itself is private
+
+docker network create "$NET" >/dev/null
+docker volume create "$SITES" >/dev/null
+docker volume create "$LOGS" >/dev/null
+VOLS=(-v "$SITES:$BENCH/sites" -v "$LOGS:$BENCH/logs")
+
+# ----------------------------------------------------------------------------------------------------------
+log "starting MariaDB and Redis"
+run_bg "${P}db" -e MARIADB_ROOT_PASSWORD_FILE=/run/secrets/db-root -e MARIADB_ROOT_HOST=% \
+  -v "$tmp/db-root:/run/secrets/db-root:ro" "$DB_IMAGE"
+run_bg "${P}redis-cache" "$REDIS_IMAGE"
+run_bg "${P}redis-queue" "$REDIS_IMAGE"
+wait_for 90 "MariaDB" root_sql "SELECT 1"
+wait_for 30 "redis-queue" redis_queue PING
+ok "MariaDB and Redis answer"
+
+# ----------------------------------------------------------------------------------------------------------
+log "configurator"
+started+=("${P}configurator")
+docker run --name "${P}configurator" --network "$NET" "${VOLS[@]}" \
+  -e DB_HOST="${P}db" -e DB_PORT=3306 -e REDIS_CACHE="${P}redis-cache:6379" -e REDIS_QUEUE="${P}redis-queue:6379" \
+  -e SOCKETIO_PORT=9000 --entrypoint bash "$IMAGE" -c '
+    ls -1 apps > sites/apps.txt;
+    bench set-config -g db_host $DB_HOST;
+    bench set-config -gp db_port $DB_PORT;
+    bench set-config -g redis_cache "redis://$REDIS_CACHE";
+    bench set-config -g redis_queue "redis://$REDIS_QUEUE";
+    bench set-config -g redis_socketio "redis://$REDIS_QUEUE";
+    bench set-config -gp socketio_port $SOCKETIO_PORT;' >/dev/null
+[[ "$(docker inspect -f '{{.State.ExitCode}}' "${P}configurator")" == 0 ]] || fail "configurator exited non-zero"
+
+run_bg "${P}backend" "${VOLS[@]}" "$IMAGE"
+wait_for 30 "backend" docker exec "${P}backend" test -f "$BENCH/sites/common_site_config.json"
+common=$(docker exec "${P}backend" cat "$BENCH/sites/common_site_config.json")
+[[ "$(jq -r '.db_port | type' <<<"$common")" == number && "$(jq -r .socketio_port <<<"$common")" == 9000 ]] ||
+  fail "common_site_config.json: -p did not parse numbers: $common"
+[[ "$(jq -r .redis_queue <<<"$common")" == "redis://${P}redis-queue:6379" ]] || fail "redis_queue not set: $common"
+[[ "$(docker exec "${P}backend" cat "$BENCH/sites/apps.txt" | tr '\n' ' ')" == "erpnext frappe " ]] ||
+  fail "apps.txt is not the list of apps/"
+ok "configurator wrote apps.txt and common_site_config.json (numbers parsed with -p)"
+
+# ----------------------------------------------------------------------------------------------------------
+log "new-site with the passwords on standard input"
+out=$(printf '%s\n%s\n' "$ROOT_PW" "$ADMIN_PW" |
+  bench new-site "$SITE" --db-root-username root --mariadb-user-host-login-scope=% --install-app erpnext 2>&1) ||
+  fail "new-site failed: $out"
+grep -q 'MySQL root password: ' <<<"$out" || fail "new-site did not prompt for the root password: $out"
+grep -q 'Set Administrator password: ' <<<"$out" || fail "new-site did not prompt for the admin password: $out"
+grep -q '^\*\*\* Scheduler is disabled \*\*\*$' <<<"$out" || fail "new-site did not report the scheduler: $out"
+grep -qF -e "$ROOT_PW" -e "$ADMIN_PW" <<<"$out" && fail "new-site echoed a password"
+site_config=$(docker exec "${P}backend" cat "$BENCH/sites/$SITE/site_config.json")
+DB_NAME=$(jq -r .db_name <<<"$site_config")
+[[ "$DB_NAME" =~ ^_[0-9a-f]{16}$ ]] || fail "unexpected db_name $DB_NAME"
+[[ -n "$(jq -r '.encryption_key // empty' <<<"$site_config")" && "$(jq -r .db_type <<<"$site_config")" == mariadb ]] ||
+  fail "site_config lacks encryption_key/db_type"
+[[ "$(root_sql "SELECT host FROM mysql.user WHERE user = '$DB_NAME'")" == "%" ]] || fail "site user not created @'%'"
+grants=$(root_sql "SHOW GRANTS FOR '$DB_NAME'@'%'")
+grep -qF "GRANT ALL PRIVILEGES ON \`$DB_NAME\`.*" <<<"$grants" || fail "grant missing: $grants"
+ok "new-site created database $DB_NAME, user @'%' and site_config.json"
+
+out=$(printf '%s\n%s\n' "$ROOT_PW" "$ADMIN_PW" | bench new-site "$SITE" --db-root-username root 2>&1) &&
+  fail "second new-site succeeded"
+grep -q "^Site $SITE already exists" <<<"$out" || fail "unexpected message: $out"
+ok "new-site on an existing site exits non-zero with 'Site ... already exists'"
+
+out=$(printf '%s\n%s\n' "$ROOT_PW" "$ADMIN_PW" | bench new-site other.localhost --install-app nosuchapp 2>&1) &&
+  fail "new-site with an unknown app succeeded"
+grep -q "nosuchapp" <<<"$out" || fail "unknown app not reported: $out"
+out=$(printf 'wrong-password\n' | bench new-site third.localhost 2>&1) && fail "new-site with a wrong root password succeeded"
+grep -q "Access denied" <<<"$out" || fail "wrong root password not reported: $out"
+grep -q "wrong-password" <<<"$out" && fail "wrong root password echoed"
+ok "new-site fails on an unknown app and on a wrong root password (without echoing it)"
+
+apps=$(bench --site "$SITE" list-apps)
+[[ "$(awk '{print $1}' <<<"$apps" | tr '\n' ' ')" == "frappe erpnext " ]] || fail "list-apps text: $apps"
+version=$(docker exec "${P}backend" cat "$BENCH/apps/frappe/frappe/VERSION")
+awk -v v="$version" '$2 != v {exit 1}' <<<"$apps" || fail "list-apps versions are not $version: $apps"
+json=$(bench --site "$SITE" list-apps --format json)
+[[ "$(jq -c . <<<"$json")" == "{\"$SITE\":[\"frappe\",\"erpnext\"]}" ]] || fail "list-apps json: $json"
+ok "list-apps text and --format json list frappe then erpnext at $version"
+
+[[ "$(bench use "$SITE")" == "Current Site set to $SITE" ]] || fail "use"
+bench --site "$SITE" set-config -p max_file_size 1048576
+[[ "$(docker exec "${P}backend" jq .max_file_size "$BENCH/sites/$SITE/site_config.json")" == 1048576 ]] || fail "set-config -p"
+ok "use and site set-config -p"
+
+# ----------------------------------------------------------------------------------------------------------
+log "websocket, worker, frontend"
+run_bg "${P}websocket" "${VOLS[@]}" "$IMAGE" node "$BENCH/apps/frappe/socketio.js"
+run_bg "${P}queue-short" "${VOLS[@]}" "$IMAGE" bench worker --queue short,default
+wait_for 30 "worker registration" bash -c "docker exec ${P}redis-queue redis-cli client list | grep -q 'name=rq:worker:'"
+wait_for 30 "websocket subscription" bash -c "docker exec ${P}redis-queue redis-cli client list | grep -q 'cmd=subscribe'"
+[[ "$(redis_queue SCARD rq:workers)" -ge 1 ]] || fail "worker not in rq:workers"
+ok "worker is registered (CLIENT SETNAME rq:worker:*, rq:workers) and websocket subscribed to Redis"
+
+run_bg "${P}frontend" "${VOLS[@]}" -e BACKEND="${P}backend:8000" -e SOCKETIO="${P}websocket:9000" "$IMAGE" nginx-entrypoint.sh
+docker exec -u frappe "${P}backend" bash -c "printf 'standin-marker\n' > $BENCH/sites/$SITE/public/files/standin-marker.txt && printf '<svg xmlns=\"http://www.w3.org/2000/svg\"/>' > $BENCH/sites/$SITE/public/files/pic.svg"
+
+# HTTP checks from inside the network; the admin password is the first line of standard input.
+cat >"$tmp/http_checks.py" <<'EOF'
+import http.client, json, sys
+
+admin_pw = sys.stdin.readline().rstrip("\n")
+front, site, phase = sys.argv[1], sys.argv[2], sys.argv[3]
+cookie = None
+
+
+def request(method, path, body=None, headers=None, host=site):
+    conn = http.client.HTTPConnection(front, 8080, timeout=15)
+    hdrs = {"Host": host}
+    if cookie:
+        hdrs["Cookie"] = cookie
+    hdrs.update(headers or {})
+    conn.request(method, path, body=body, headers=hdrs)
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp.status, resp, data
+
+
+def expect(cond, message):
+    if not cond:
+        print("FAIL:", message)
+        sys.exit(1)
+    print("ok:", message)
+
+
+def login():
+    global cookie
+    form = "usr=Administrator&pwd=" + __import__("urllib.parse").parse.quote(admin_pw)
+    status, resp, data = request("POST", "/api/method/login", form, {"Content-Type": "application/x-www-form-urlencoded"})
+    expect(status == 200 and json.loads(data)["message"] == "Logged In", f"login: {status} {data[:200]!r}")
+    sid = [c for c in resp.headers.get_all("Set-Cookie") if c.startswith("sid=")]
+    expect(bool(sid) and "HttpOnly" in sid[0], "login sets an HttpOnly sid cookie")
+    cookie = sid[0].split(";", 1)[0]
+
+
+def todos():
+    status, _, data = request("GET", '/api/resource/ToDo?fields=["name","description"]&limit_page_length=0')
+    expect(status == 200, f"ToDo list: {status}")
+    return {row["description"]: row["name"] for row in json.loads(data)["data"]}
+
+
+if phase == "before":
+    status, _, data = request("GET", "/api/method/ping")
+    expect(status == 200 and json.loads(data) == {"message": "pong"}, f"ping through the frontend: {status} {data!r}")
+    status, resp, data = request("GET", "/assets/frappe/images/frappe-framework-logo.svg")
+    expect(status == 200 and len(data) > 0 and b"<svg" in data, f"logo asset served by nginx: {status}")
+    expect(resp.getheader("X-Frame-Options") == "SAMEORIGIN" and resp.getheader("X-Content-Type-Options") == "nosniff"
+           and resp.getheader("Strict-Transport-Security") and resp.getheader("Referrer-Policy"), "security headers")
+    status, _, data = request("GET", "/files/standin-marker.txt")
+    expect(status == 200 and data == b"standin-marker\n", f"/files/ marker served from the site's public files: {status}")
+    status, resp, _ = request("GET", "/files/pic.svg")
+    expect(status == 200 and resp.getheader("Content-Disposition") == "attachment", "/files/*.svg as attachment")
+    status, resp, data = request("GET", "/socket.io/?EIO=4&transport=polling")
+    body = data.decode()
+    expect(status == 200 and body.startswith("0{"), f"socket.io handshake: {status} {body[:80]}")
+    opened = json.loads(body[1:])
+    expect(opened["upgrades"] == [] and opened["pingInterval"] == 25000 and opened["pingTimeout"] == 20000
+           and opened["maxPayload"] == 1000000 and len(opened["sid"]) == 20, "Engine.IO v4 open packet")
+    status, _, data = request("GET", "/api/method/ping", host="unknown.localhost")
+    expect(status == 404 and json.loads(data)["exc_type"] == "IncorrectSitePath", f"unknown site -> 404: {status}")
+    status, _, data = request("GET", "/api/resource/ToDo")
+    expect(status == 403, f"ToDo as Guest -> 403: {status}")
+    status, _, _ = request("POST", "/api/method/login", "usr=Administrator&pwd=wrong",
+                           {"Content-Type": "application/x-www-form-urlencoded"})
+    expect(status == 401, f"wrong password -> 401: {status}")
+    login()
+    names = []
+    for text in ("standin first", "standin second"):
+        status, _, data = request("POST", "/api/resource/ToDo", json.dumps({"description": text}),
+                                  {"Content-Type": "application/json"})
+        doc = json.loads(data)["data"]
+        expect(status == 200 and doc["description"] == text and doc["doctype"] == "ToDo", f"ToDo created: {doc['name']}")
+        names.append(doc["name"])
+    expect(set(todos()) == {"standin first", "standin second"}, "ToDo list returns both rows")
+elif phase == "after-backup":
+    login()
+    status, _, _ = request("POST", "/api/resource/ToDo", json.dumps({"description": "after backup"}),
+                           {"Content-Type": "application/json"})
+    expect(status == 200 and "after backup" in todos(), "a third ToDo exists before the restore")
+elif phase == "after-restore":
+    login()
+    expect(set(todos()) == {"standin first", "standin second"}, "restore brought back exactly the backed-up ToDos")
+    status, _, data = request("GET", "/files/standin-marker.txt")
+    expect(status == 200 and data == b"standin-marker\n", "public files restored")
+elif phase == "maintenance":
+    status, _, data = request("GET", "/api/method/ping")
+    expect(status == 503 and json.loads(data)["exc_type"] == "SessionStopped", f"maintenance mode -> 503: {status}")
+EOF
+http() { { printf '%s\n' "$ADMIN_PW"; } | docker exec -i "${P}backend" python3 -c "$(cat "$tmp/http_checks.py")" "${P}frontend" "$SITE" "$1"; }
+wait_for 30 "frontend" docker exec "${P}backend" python3 -c "import socket; socket.create_connection(('${P}frontend', 8080), 2)"
+http before || fail "HTTP checks through the frontend"
+ok "ping, login, ToDo, logo, /files/, socket.io through the frontend"
+
+bench --site "$SITE" set-maintenance-mode on
+http maintenance || fail "maintenance mode"
+bench --site "$SITE" set-maintenance-mode off
+ok "set-maintenance-mode on -> 503, off again"
+
+# ----------------------------------------------------------------------------------------------------------
+log "worker jobs, scheduler, Redis restart"
+redis_queue RPUSH rq:queue:short '{"site": "smoke.localhost", "method": "standin.smoke_job"}' >/dev/null
+wait_for 20 "the worker to run a job" bash -c "docker logs ${P}queue-short 2>&1 | grep -q standin.smoke_job"
+worker_key=$(redis_queue SRANDMEMBER rq:workers)
+[[ "$(redis_queue HGET "$worker_key" successful_job_count)" -ge 1 ]] || fail "job not counted"
+ok "worker popped and counted a job from rq:queue:short"
+
+[[ "$(bench --site "$SITE" enable-scheduler)" == "Enabled for $SITE" ]] || fail "enable-scheduler"
+bench set-config -gp scheduler_tick_interval 1
+run_bg "${P}scheduler" "${VOLS[@]}" "$IMAGE" bench schedule
+wait_for 30 "a scheduled job to run" bash -c "docker logs ${P}queue-short 2>&1 | grep -q '$SITE frappe.scheduler'"
+ok "scheduler enqueued frappe.scheduler on rq:queue:default and the worker ran it"
+
+docker restart "${P}redis-queue" >/dev/null
+wait_for 30 "the worker to re-register after a Redis restart" \
+  bash -c "docker exec ${P}redis-queue redis-cli client list | grep -q 'name=rq:worker:'"
+[[ "$(redis_queue SCARD rq:workers)" -ge 1 ]] || fail "worker not back in rq:workers"
+wait_for 30 "the websocket to resubscribe" bash -c "docker exec ${P}redis-queue redis-cli client list | grep -q 'cmd=subscribe'"
+ok "worker and websocket reconnected after Redis restarted"
+
+out=$(bench --site "$SITE" migrate --skip-failing) || fail "migrate: $out"
+grep -q "^Migrating $SITE" <<<"$out" || fail "migrate output: $out"
+bench --site "$SITE" clear-cache || fail "clear-cache"
+ok "migrate and clear-cache"
+
+# ----------------------------------------------------------------------------------------------------------
+log "backup and restore round trip"
+out=$(bench --site "$SITE" backup --with-files) || fail "backup: $out"
+slug=${SITE//./_}
+db_file=$(docker exec "${P}backend" bash -c "ls $BENCH/sites/$SITE/private/backups/*-$slug-database.sql.gz" | tail -n1)
+stamp=$(basename "$db_file" | cut -d- -f1)
+[[ "$stamp" =~ ^[0-9]{8}_[0-9]{6}$ ]] || fail "backup name $db_file"
+for suffix in site_config_backup.json files.tar private-files.tar; do
+  docker exec "${P}backend" test -s "$BENCH/sites/$SITE/private/backups/$stamp-$slug-$suffix" || fail "missing $suffix"
+done
+docker exec "${P}backend" gzip -t "$db_file" || fail "database dump is not valid gzip"
+docker exec "${P}backend" bash -c "gzip -cd $db_file | grep -q 'CREATE TABLE \`tabToDo\`'" || fail "dump lacks tabToDo"
+listing=$(docker exec "${P}backend" tar -tf "$BENCH/sites/$SITE/private/backups/$stamp-$slug-files.tar")
+grep -q "^\./$SITE/public/files/standin-marker.txt$" <<<"$listing" || fail "files tar lacks the marker: $listing"
+ok "backup --with-files wrote $stamp-$slug-{database.sql.gz,site_config_backup.json,files.tar,private-files.tar}"
+
+out=$(bench --site "$SITE" backup --compress --with-files --backup-path /tmp/standin-backups) || fail "backup --backup-path: $out"
+docker exec "${P}backend" bash -c "ls /tmp/standin-backups/*-$slug-files.tgz && gzip -t /tmp/standin-backups/*-$slug-files.tgz" >/dev/null ||
+  fail "--compress/--backup-path"
+ok "backup --compress --backup-path"
+
+http after-backup || fail "third ToDo"
+docker exec "${P}backend" rm "$BENCH/sites/$SITE/public/files/standin-marker.txt"
+out=$(printf '%s\n' "$ROOT_PW" | bench --site "$SITE" restore "$db_file" --db-root-username root \
+  --with-public-files "$BENCH/sites/$SITE/private/backups/$stamp-$slug-files.tar" 2>&1) || fail "restore: $out"
+grep -q "Site $SITE has been restored with files" <<<"$out" || fail "restore output: $out"
+grep -qF "$ROOT_PW" <<<"$out" && fail "restore echoed the root password"
+http after-restore || fail "state after restore"
+ok "restore recreated the database from the dump (ToDo rows as backed up) and extracted the files"
+
+# ----------------------------------------------------------------------------------------------------------
+log "drop-site"
+out=$(printf '%s\n' "$ROOT_PW" | bench drop-site "$SITE" --db-root-username root 2>&1) || fail "drop-site: $out"
+grep -q "Moving site to archive under $BENCH/archived/sites" <<<"$out" || fail "drop-site output: $out"
+docker exec "${P}backend" test -f "$BENCH/archived/sites/$SITE/site_config.json" || fail "site not archived"
+docker exec "${P}backend" test ! -e "$BENCH/sites/$SITE" || fail "site directory still in sites/"
+[[ -z "$(root_sql "SHOW DATABASES LIKE '$DB_NAME'")" ]] || fail "database $DB_NAME still exists"
+[[ -z "$(root_sql "SELECT host FROM mysql.user WHERE user = '$DB_NAME'")" ]] || fail "user $DB_NAME still exists"
+ok "drop-site took a backup, dropped database and user, archived the site"
+
+for c in "${P}backend" "${P}frontend" "${P}websocket" "${P}queue-short" "${P}scheduler"; do
+  [[ "$(docker inspect -f '{{.State.Running}}' "$c")" == true ]] || fail "$c is not running"
+  inspect=$(docker inspect -f '{{json .Config.Env}} {{json .Args}}' "$c")
+  grep -qF -e "$ROOT_PW" -e "$ADMIN_PW" <<<"$inspect" && fail "a password is visible in docker inspect of $c"
+done
+ok "all long-running services still up; no password in docker inspect"

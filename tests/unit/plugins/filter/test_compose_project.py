@@ -1,0 +1,158 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 erpstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+import os
+
+import pytest
+
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import (
+    BenchSpecError,
+    compose_project,
+    deep_merge,
+    user_host_scope,
+)
+
+GOLDEN = os.path.join(os.path.dirname(__file__), "golden")
+
+BASE = {
+    "name": "erpnext",
+    "images": {
+        "erpnext": "frappe/erpnext:v16.32.3",
+        "mariadb": "mariadb:11.8.3",
+        "redis": "redis:7.4.5-alpine",
+    },
+    "network": {"subnet": "172.30.10.0/24"},
+    "frontend": {"published": [{"host_ip": "0.0.0.0", "port": 8080}]},
+    "gunicorn": {"workers": 2, "threads": 4, "timeout": 120},
+    "secrets": {
+        "db_root_password": {"file": "./secrets/db_root_password", "consumers": ["db"]},
+        "db_admin_password": {"file": "./secrets/db_admin_password", "consumers": ["db"]},
+    },
+    "mariadb": {"config_file": "./mariadb/erpstack.cnf", "initdb_dir": "./mariadb/initdb"},
+}
+
+
+def bench(**changes):
+    return deep_merge(copy.deepcopy(BASE), changes)
+
+
+def test_golden_default_bench():
+    # Regenerate with: ERPSTACK_UPDATE_GOLDEN=1 pytest tests/unit/plugins/filter
+    path = os.path.join(GOLDEN, "default_bench.json")
+    got = compose_project(bench())
+    if os.environ.get("ERPSTACK_UPDATE_GOLDEN"):
+        with open(path, "w") as handle:
+            json.dump(got, handle, indent=2, sort_keys=True)
+            handle.write("\n")
+    with open(path) as handle:
+        assert got == json.load(handle)
+
+
+def test_services_follow_the_frappe_docker_layout():
+    services = compose_project(bench())["services"]
+    assert sorted(services) == sorted([
+        "db", "redis-cache", "redis-queue", "configurator", "backend", "frontend",
+        "websocket", "queue-short", "queue-long", "scheduler",
+    ])
+    for name in ("backend", "websocket", "queue-short", "queue-long", "scheduler", "frontend"):
+        assert services[name]["depends_on"]["configurator"] == {"condition": "service_completed_successfully"}
+    assert services["configurator"]["restart"] == "no"
+    assert services["queue-short"]["command"] == ["bench", "worker", "--queue", "short,default"]
+    assert services["queue-long"]["command"] == ["bench", "worker", "--queue", "long,default,short"]
+    assert services["frontend"]["depends_on"]["backend"] == {"condition": "service_healthy", "restart": True}
+
+
+@pytest.mark.parametrize("workers,threads,timeout", [(2, 4, 120), (9, 2, 300)])
+def test_gunicorn_settings_reach_only_the_backend(workers, threads, timeout):
+    doc = compose_project(bench(gunicorn={"workers": workers, "threads": threads, "timeout": timeout}))
+    assert doc["services"]["backend"]["environment"] == {
+        "GUNICORN_WORKERS": str(workers), "GUNICORN_THREADS": str(threads), "GUNICORN_TIMEOUT": str(timeout)}
+    others = compose_project(bench())["services"]
+    for name, service in doc["services"].items():
+        if name != "backend":
+            assert service == others[name], name
+
+
+def test_no_secret_value_or_password_variable_in_the_document():
+    text = json.dumps(compose_project(bench()))
+    assert "MARIADB_ROOT_PASSWORD_FILE" in text
+    assert '"MARIADB_ROOT_PASSWORD"' not in text
+    assert "PASSWORD=" not in text
+
+
+def test_only_the_frontend_is_published_and_the_bench_network_is_internal():
+    doc = compose_project(bench())
+    published = [name for name, s in doc["services"].items() if s.get("ports")]
+    assert published == ["frontend"]
+    assert doc["networks"]["bench"]["internal"] is True
+    assert doc["services"]["db"]["networks"] == ["bench"]
+
+
+def test_without_published_ports_there_is_no_edge_network():
+    doc = compose_project(bench(frontend={"published": []}))
+    assert "edge" not in doc["networks"]
+    assert "ports" not in doc["services"]["frontend"]
+
+
+def test_worker_replicas_and_resources():
+    doc = compose_project(bench(workers={"short": 3}, resources={"backend": {"memory": "1g", "cpus": 1.5}}))
+    assert doc["services"]["queue-short"]["deploy"]["replicas"] == 3
+    assert "deploy" not in doc["services"]["queue-long"]
+    assert doc["services"]["backend"]["deploy"]["resources"] == {"limits": {"memory": "1g", "cpus": "1.5"}}
+
+
+def test_extension_is_merged_last():
+    doc = compose_project(bench(extension={"services": {"backend": {"environment": {"EXTRA": "1"}}}}))
+    assert doc["services"]["backend"]["environment"]["EXTRA"] == "1"
+    assert doc["services"]["backend"]["environment"]["GUNICORN_WORKERS"] == "2"
+
+
+@pytest.mark.parametrize("subnet,scope", [
+    ("172.30.10.0/24", "172.30.10.%"),
+    ("10.20.0.0/16", "10.20.%"),
+    ("10.0.0.0/8", "10.%"),
+])
+def test_user_host_scope(subnet, scope):
+    assert user_host_scope(subnet) == scope
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"images": {"erpnext": "frappe/erpnext"}}, "pinned"),
+    ({"images": {"redis": "redis:latest"}}, "latest"),
+    ({"name": "Bad Name"}, "bench name"),
+    ({"network": {"subnet": "172.30.10.0/25"}}, "prefix length"),
+    ({"network": {"subnet": "fd00::/64"}}, "IPv4"),
+    ({"bogus": 1}, "unknown keys"),
+])
+def test_bad_descriptions_are_refused(changes, message):
+    with pytest.raises(BenchSpecError, match=message):
+        compose_project(bench(**changes))
+
+
+def test_invalid_subnet_text_is_refused():
+    with pytest.raises(ValueError):
+        user_host_scope("not-a-subnet")
+
+
+def test_site_specs_fill_defaults_and_drop_secrets():
+    from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import site_specs
+    sites = [
+        {"name": "a.example.com", "admin_password": "s3cret-value"},
+        {"name": "b.example.com", "apps": ["erpnext"], "state": "absent"},
+    ]
+    specs = site_specs(sites)
+    assert specs == [
+        {"name": "a.example.com", "apps": [], "default": False, "state": "present", "has_admin_password": True},
+        {"name": "b.example.com", "apps": ["erpnext"], "default": False, "state": "absent",
+         "has_admin_password": False},
+    ]
+    assert "s3cret-value" not in json.dumps(specs)
+    assert sites[0]["admin_password"] == "s3cret-value"

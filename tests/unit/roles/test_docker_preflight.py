@@ -1,0 +1,153 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 erpstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The docker role's preflight: every refusal it promises, and that valid settings pass.
+
+All cases run in one ansible-playbook process against localhost (each case a block/rescue around
+``include_role: tasks_from: preflight``), with the host facts the preflight reads set per case, so the
+test needs neither Docker nor systemd and takes a few seconds.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+
+BOOKWORM = {
+    "distribution": "Debian",
+    "distribution_release": "bookworm",
+    "distribution_version": "12.12",
+    "service_mgr": "systemd",
+    "architecture": "x86_64",
+}
+DEB = "@DEB@"  # replaced by the path of a real file in the test's tmp dir
+URL = "https://example.invalid/docker-compose-linux-x86_64"
+SHA = "sha256:" + "ab" * 32
+
+# name -> (facts overriding BOOKWORM, role variables, None when preflight must pass, else a piece of its message)
+CASES = {
+    "official defaults pass": ({}, {}, None),
+    "noble passes": ({"distribution": "Ubuntu", "distribution_release": "noble",
+                      "distribution_version": "24.04"}, {}, None),
+    "distro with a deb passes": ({}, {"docker_source": "distro", "docker_compose_plugin_deb": DEB}, None),
+    "distro with url and checksum passes": (
+        {}, {"docker_source": "distro", "docker_compose_plugin_url": URL,
+             "docker_compose_plugin_checksum": SHA}, None),
+    "json-file with a string log option passes": (
+        {}, {"docker_daemon_options_extension": {"log-driver": "json-file", "log-opts": {"max-size": "50m"}}}, None),
+    "existing user passes": ({}, {"docker_users": ["root"]}, None),
+    "unknown source": ({}, {"docker_source": "snap"}, "docker_source must be 'official' or 'distro', got 'snap'"),
+    "distro without a plugin": ({}, {"docker_source": "distro"}, "neither is set"),
+    "distro with deb and url": (
+        {}, {"docker_source": "distro", "docker_compose_plugin_deb": DEB, "docker_compose_plugin_url": URL,
+             "docker_compose_plugin_checksum": SHA}, "both are set"),
+    "url without checksum": (
+        {}, {"docker_source": "distro", "docker_compose_plugin_url": URL}, "needs docker_compose_plugin_checksum"),
+    "checksum that is not a digest": (
+        {}, {"docker_source": "distro", "docker_compose_plugin_url": URL,
+             "docker_compose_plugin_checksum": "sha256:https://example.invalid/sums"},
+        "needs docker_compose_plugin_checksum"),
+    "relative deb path": (
+        {}, {"docker_source": "distro", "docker_compose_plugin_deb": "compose.deb"}, "must be the absolute path"),
+    "deb missing on the host": (
+        {}, {"docker_source": "distro", "docker_compose_plugin_deb": "/nonexistent/compose.deb"},
+        "is not a file on"),
+    "plugin settings with the official source": (
+        {}, {"docker_compose_plugin_deb": DEB}, "only apply to docker_source 'distro'"),
+    "version pin with the distro source": (
+        {}, {"docker_source": "distro", "docker_compose_plugin_deb": DEB, "docker_version": "5:28.5.2*"},
+        "docker_version pins docker-ce"),
+    "plain http repository": (
+        {}, {"docker_official_repo_url": "http://download.docker.com/linux/debian"}, "must be https:// URLs"),
+    "unsupported log driver from the extension": (
+        {}, {"docker_daemon_options_extension": {"log-driver": "fluentd"}}, "got log-driver 'fluentd'"),
+    # The extension is merged recursively: only its numeric max-size is reported, the default max-file survives.
+    "numeric log option from the extension": (
+        {}, {"docker_daemon_options_extension": {"log-opts": {"max-size": 20}}},
+        "these are not: max-size."),
+    "hosts in daemon.json": (
+        {}, {"docker_daemon_options_extension": {"hosts": ["tcp://0.0.0.0:2375"]}}, "dockerd refuses to start"),
+    "unsupported release": (
+        {"distribution": "Ubuntu", "distribution_release": "jammy", "distribution_version": "22.04"}, {},
+        "the host runs Ubuntu 22.04 (jammy)"),
+    "unsupported distribution": (
+        {"distribution": "CentOS", "distribution_release": "Stream", "distribution_version": "9"}, {},
+        "the host runs CentOS 9"),
+    "no service manager": ({"service_mgr": "openrc"}, {}, "the host's service manager is 'openrc'"),
+    "architecture without packages": ({"architecture": "riscv64"}, {}, "no packages for riscv64"),
+    "missing user": ({}, {"docker_users": ["root", "no-such-user-erpstack"]}, ": no-such-user-erpstack;"),
+}
+
+
+def _substitute(value, deb):
+    if isinstance(value, dict):
+        return {k: _substitute(v, deb) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, deb) for v in value]
+    return deb if value == DEB else value
+
+
+def _playbook(deb, results):
+    tasks = [{"name": "Start with no results", "ansible.builtin.set_fact": {"results": {}}}]
+    for name, (facts, role_vars, _expected) in CASES.items():
+        record = "{{ results | combine({%s: %s}) }}"
+        tasks.append({
+            "name": name,
+            "block": [
+                {"name": "Pretend the host facts of the case",
+                 "ansible.builtin.set_fact": dict(BOOKWORM, **facts, cacheable=True)},
+                {"name": "Run the preflight", "ansible.builtin.include_role": {
+                    "name": "docker", "tasks_from": "preflight"}, "vars": _substitute(role_vars, deb)},
+                {"name": "Record a pass", "ansible.builtin.set_fact": {
+                    "results": record % (json.dumps(name), "'passed'")}},
+            ],
+            "rescue": [{"name": "Record the refusal", "ansible.builtin.set_fact": {
+                "results": record % (json.dumps(name), "ansible_failed_result.msg")}}],
+        })
+    tasks.append({"name": "Save the results", "ansible.builtin.copy": {
+        "content": "{{ results | to_json }}", "dest": results, "mode": "0600"}})
+    return [{"name": "Docker role preflight cases", "hosts": "localhost", "connection": "local",
+             "gather_facts": False, "tasks": tasks}]
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("docker_preflight")
+    deb = tmp / "docker-compose_2.26.1-4_amd64.deb"
+    deb.write_bytes(b"!<arch>\n")
+    results = tmp / "results.json"
+    playbook = tmp / "preflight.yml"
+    playbook.write_text(json.dumps(_playbook(str(deb), str(results)), indent=1))
+    env = dict(os.environ,
+               ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+               ANSIBLE_ROLES_PATH=os.path.join(ROOT, "roles"),
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "collections"),
+               ANSIBLE_LOCAL_TEMP=str(tmp / "ansible-tmp"),
+               ANSIBLE_NOCOLOR="1")
+    playbook_bin = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    proc = subprocess.run(
+        [playbook_bin, "-i", "localhost,", "-e", "ansible_python_interpreter=" + sys.executable, str(playbook)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout
+    with open(str(results)) as handle:
+        return json.load(handle)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_preflight(outcomes, case):
+    expected = CASES[case][2]
+    outcome = outcomes[case]
+    if expected is None:
+        assert outcome == "passed"
+    else:
+        assert outcome != "passed", "preflight accepted a case it must refuse"
+        assert expected in outcome, outcome
