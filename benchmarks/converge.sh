@@ -6,7 +6,7 @@
 # Each figure is printed with its ratio to the fresh converge, the baseline of this run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-export PATH=$root/.venv/bin:$PATH ERPSTACK_CACHE=${ERPSTACK_CACHE:-$root/.cache} ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
+export PATH=$root/.venv/bin:$PATH ERPSTACK_CACHE=$root/.cache ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 cd "$root"
 "$root/tests/harness/images.sh" >/dev/null
 cp -f "$("$root/scripts/fetch-compose-deb.sh" "$ERPSTACK_CACHE/debs")" "$ERPSTACK_CACHE/debs/docker-compose-plugin.deb"

@@ -5,7 +5,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 scenario=${1:-default}
 export PATH=$root/.venv/bin:$PATH
-export ERPSTACK_CACHE=${ERPSTACK_CACHE:-$root/.cache}
+export ERPSTACK_CACHE=$root/.cache
 export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 cd "$root"
 deb=$("$root/scripts/fetch-compose-deb.sh" "$ERPSTACK_CACHE/debs")

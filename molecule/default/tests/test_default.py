@@ -24,7 +24,7 @@ def services(bench):
 
 
 def curl(host, path, site, *extra):
-    return host.run("curl -sS -m 10 -H %s %s http://127.0.0.1:8080%s" % ("'Host: %s'" % site, " ".join(extra), path))
+    return host.run("curl -sS -m 10 -H 'Host: %s' %s 'http://127.0.0.1:8080%s'" % (site, " ".join(extra), path))
 
 
 def test_docker_and_compose_are_installed_and_running(host):
