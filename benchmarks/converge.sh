@@ -28,6 +28,6 @@ check=$(timed check "$out/check.log" converge -s default -- --check --diff)
 base=$(echo "$fresh" | awk '{print $2}')
 printf '%-16s %10s %8s %s\n' run seconds ratio changes
 for line in "$fresh" "$noop" "$check"; do
-  set -- $line
-  printf '%-16s %10.1f %8.2f %s\n' "$1" "$2" "$(awk "BEGIN { print $2 / $base }")" "$3"
+  read -r label seconds changes <<<"$line"
+  printf '%-16s %10.1f %8.2f %s\n' "$label" "$seconds" "$(awk "BEGIN { print $seconds / $base }")" "$changes"
 done | tee "$out/converge.txt"

@@ -4,7 +4,8 @@
 set -euo pipefail
 out=${1:?usage: fetch-compose-deb.sh OUTDIR}
 mkdir -p "$out"
-if ls "$out"/docker-compose_*.deb >/dev/null 2>&1; then ls "$out"/docker-compose_*.deb | head -n1; exit 0; fi
+found=$(find "$out" -maxdepth 1 -name 'docker-compose_*.deb' | sort | head -n1)
+if [ -n "$found" ]; then echo "$found"; exit 0; fi
 mirror=$("$(dirname "$0")/apt-mirror.sh")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -14,4 +15,4 @@ opts=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/non
       -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
 apt-get "${opts[@]}" update >/dev/null
 (cd "$out" && apt-get "${opts[@]}" download docker-compose >/dev/null)
-ls "$out"/docker-compose_*.deb | head -n1
+find "$out" -maxdepth 1 -name 'docker-compose_*.deb' | sort | head -n1

@@ -2,7 +2,7 @@
 # `make test`: every stage, timed. Stops at the first failing stage and prints the timing table either way.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root"
+cd "$root" || exit 1
 export PATH=$root/.venv/bin:$PATH PY_COLORS=0 ANSIBLE_FORCE_COLOR=0
 declare -a names=() times=() results=()
 passed=0 failed=0

@@ -16,7 +16,7 @@ if [ "$1" != mariadbd ] && [ "$1" != mysqld ]; then exec "$@"; fi
 if [ "$(id -u)" = 0 ]; then
   mkdir -p /var/lib/mysql /run/mysqld
   find /var/lib/mysql /run/mysqld \! -user mysql -exec chown mysql:mysql '{}' +
-  exec setpriv --reuid=mysql --regid=mysql --init-groups "$BASH_SOURCE" "$@"
+  exec setpriv --reuid=mysql --regid=mysql --init-groups "${BASH_SOURCE[0]}" "$@"
 fi
 file_env MARIADB_ROOT_PASSWORD
 file_env MARIADB_PASSWORD
