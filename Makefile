@@ -20,7 +20,7 @@ lint: venv
 	yamllint -s . && ansible-lint --profile production
 
 units: venv
-	PYTHONPATH=$(CURDIR)/collections pytest -q tests/unit
+	PYTHONPATH=$(CURDIR)/collections pytest -q tests/unit tests/role_checks
 
 images:
 	tests/harness/images.sh

@@ -33,7 +33,7 @@ units() {
   mkdir -p "$dest"
   git ls-files -z --cached --others --exclude-standard | grep -zv '^collections/' | xargs -0 cp --parents -t "$dest"
   (cd "$dest" && ansible-test units --venv --requirements --python 3.11 --color no) && \
-    PYTHONPATH=$root/collections pytest -q -p no:cacheprovider tests/unit
+    PYTHONPATH=$root/collections pytest -q -p no:cacheprovider tests/unit tests/role_checks
 }
 stage host tests/harness/setup-host.sh
 stage venv tests/harness/venv.sh requirements-test.txt

@@ -13,14 +13,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+from _preflight import run_preflight
 
 BOOKWORM = {
     "distribution": "Debian",
@@ -96,50 +91,13 @@ def _substitute(value, deb):
     return deb if value == DEB else value
 
 
-def _playbook(deb, results):
-    tasks = [{"name": "Start with no results", "ansible.builtin.set_fact": {"results": {}}}]
-    for name, (facts, role_vars, _expected) in CASES.items():
-        record = "{{ results | combine({%s: %s}) }}"
-        tasks.append({
-            "name": name,
-            "block": [
-                {"name": "Pretend the host facts of the case",
-                 "ansible.builtin.set_fact": dict(BOOKWORM, **facts, cacheable=True)},
-                {"name": "Run the preflight", "ansible.builtin.include_role": {
-                    "name": "docker", "tasks_from": "preflight"}, "vars": _substitute(role_vars, deb)},
-                {"name": "Record a pass", "ansible.builtin.set_fact": {
-                    "results": record % (json.dumps(name), "'passed'")}},
-            ],
-            "rescue": [{"name": "Record the refusal", "ansible.builtin.set_fact": {
-                "results": record % (json.dumps(name), "ansible_failed_result.msg")}}],
-        })
-    tasks.append({"name": "Save the results", "ansible.builtin.copy": {
-        "content": "{{ results | to_json }}", "dest": results, "mode": "0600"}})
-    return [{"name": "Docker role preflight cases", "hosts": "localhost", "connection": "local",
-             "gather_facts": False, "tasks": tasks}]
-
-
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("docker_preflight")
     deb = tmp / "docker-compose_2.26.1-4_amd64.deb"
     deb.write_bytes(b"!<arch>\n")
-    results = tmp / "results.json"
-    playbook = tmp / "preflight.yml"
-    playbook.write_text(json.dumps(_playbook(str(deb), str(results)), indent=1))
-    env = dict(os.environ,
-               ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
-               ANSIBLE_ROLES_PATH=os.path.join(ROOT, "roles"),
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "collections"),
-               ANSIBLE_LOCAL_TEMP=str(tmp / "ansible-tmp"),
-               ANSIBLE_NOCOLOR="1")
-    playbook_bin = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
-    proc = subprocess.run(
-        [playbook_bin, "-i", "localhost,", "-e", "ansible_python_interpreter=" + sys.executable, str(playbook)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=300, check=False)
-    assert proc.returncode == 0, proc.stdout
-    with open(str(results)) as handle:
-        return json.load(handle)
+    cases = {name: (facts, _substitute(role_vars, str(deb))) for name, (facts, role_vars, _msg) in CASES.items()}
+    return run_preflight("docker", cases, BOOKWORM, tmp)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

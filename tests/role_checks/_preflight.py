@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 erpstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run a role's preflight for many cases in one ansible-playbook process and return how each case ended.
+
+Each case is a block/rescue around ``include_role: tasks_from: preflight`` with the case's host facts and role
+variables; the result is "passed" or the message of the assertion that refused it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def _playbook(role, cases, base_facts, results):
+    tasks = [{"name": "Start with no results", "ansible.builtin.set_fact": {"results": {}}}]
+    for name, (facts, role_vars) in cases.items():
+        record = "{{ results | combine({%s: %s}) }}"
+        case_facts = dict(base_facts, **facts)
+        block = [{"name": "Pretend the host facts of the case",
+                  "ansible.builtin.set_fact": dict(case_facts, cacheable=True)}] if case_facts else []
+        tasks.append({
+            "name": name,
+            "block": block + [
+                {"name": "Run the preflight", "ansible.builtin.include_role": {
+                    "name": role, "tasks_from": "preflight"}, "vars": role_vars},
+                {"name": "Record a pass", "ansible.builtin.set_fact": {
+                    "results": record % (json.dumps(name), "'passed'")}},
+            ],
+            "rescue": [{"name": "Record the refusal", "ansible.builtin.set_fact": {
+                "results": record % (json.dumps(name), "ansible_failed_result.msg")}}],
+        })
+    tasks.append({"name": "Save the results", "ansible.builtin.copy": {
+        "content": "{{ results | to_json }}", "dest": results, "mode": "0600"}})
+    return [{"name": "%s role preflight cases" % role, "hosts": "localhost", "connection": "local",
+             "gather_facts": False, "tasks": tasks}]
+
+
+def run_preflight(role, cases, base_facts, tmp):
+    """cases: name -> (facts overriding base_facts, role variables). Returns name -> "passed" or the refusal."""
+    results = tmp / "results.json"
+    playbook = tmp / "preflight.yml"
+    playbook.write_text(json.dumps(_playbook(role, cases, base_facts, str(results)), indent=1))
+    env = dict(os.environ,
+               ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+               ANSIBLE_ROLES_PATH=os.path.join(ROOT, "roles"),
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "collections"),
+               ANSIBLE_LOCAL_TEMP=str(tmp / "ansible-tmp"),
+               ANSIBLE_NOCOLOR="1")
+    playbook_bin = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    proc = subprocess.run(
+        [playbook_bin, "-i", "localhost,", "-e", "ansible_python_interpreter=" + sys.executable, str(playbook)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=300,
+        check=False)
+    assert proc.returncode == 0, proc.stdout
+    with open(str(results)) as handle:
+        return json.load(handle)
