@@ -20,6 +20,7 @@ __metaclass__ = type
 import json
 import os
 import re
+import shlex
 
 from ansible.module_utils.common.text.converters import to_native, to_text
 
@@ -153,6 +154,54 @@ def parse_list_apps(output, site):
                      'bench list-apps. Output was:\n%s' % (site, output_tail(text, '')))
 
 
+def site_config_path(site):
+    """Path of a site's configuration file, relative to the bench directory."""
+    return 'sites/%s/site_config.json' % site
+
+
+def db_password_script(site):
+    """Shell script that sets ``db_password`` in the site's ``site_config.json`` to its standard input.
+
+    The new password is read whole from stdin by ``jq --rawfile`` (so it never is
+    an argument, unlike with ``bench set-config``), every other key is kept, and
+    the file is replaced atomically by a ``mv`` within its directory, with its mode
+    preserved. A failure at any step leaves the file as it was and removes the
+    temporary file. The script holds no secret; ``site`` is quoted for the shell.
+    """
+    return ('set -eu; f=%s; t=$(mktemp "$f.XXXXXX"); trap \'rm -f "$t"\' EXIT; '
+            'jq --rawfile pw /dev/stdin \'.db_password = $pw\' "$f" > "$t"; '
+            'chmod --reference="$f" "$t"; mv "$t" "$f"' % shlex.quote(site_config_path(site)))
+
+
+def parse_db_identity(output, site):
+    """Parse the output of ``jq -c '{db_name, db_user}' site_config.json`` into ``(db_name, db_user)``.
+
+    ``db_user`` defaults to ``db_name`` when absent or null, as in Frappe. Raises
+    :class:`BenchError` when the output is not such an object or ``db_name`` is missing.
+    """
+    document = None
+    for line in to_text(output or '', errors='surrogate_or_replace').splitlines():
+        if line.strip().startswith('{'):
+            try:
+                document = json.loads(line)
+            except ValueError:
+                document = None
+            if isinstance(document, dict):
+                break
+    if not isinstance(document, dict):
+        raise BenchError('Could not read db_name and db_user of site %s: %s did not yield a JSON object. '
+                         'Output was:\n%s' % (site, site_config_path(site), output_tail(output, '')))
+    db_name = document.get('db_name')
+    db_user = document.get('db_user')
+    if db_user is None:
+        db_user = db_name
+    for key, value in (('db_name', db_name), ('db_user', db_user)):
+        if not isinstance(value, str) or not value:
+            raise BenchError('%s of site %s has no usable %s (found %s).'
+                             % (site_config_path(site), site, key, json.dumps(value)))
+    return db_name, db_user
+
+
 def read_secret_file(path, what):
     """Read a one-line secret from ``path`` on the managed host.
 
@@ -244,16 +293,25 @@ class BenchRunner(object):
         return self.exec_argv(prefix + list(args))
 
     # ----------------------------------------------------------------- running
-    def run(self, argv, stdin_lines=None):
-        """Run ``argv``; ``stdin_lines`` (secrets allowed) are written one per line to its stdin.
+    def run(self, argv, stdin_lines=None, stdin_data=None):
+        """Run ``argv`` with secrets (if any) on its standard input, never on its command line.
+
+        ``stdin_lines`` are written one per line, each ending with a newline (answers to
+        prompts); ``stdin_data`` is written exactly as given, without a newline added
+        (content read whole, such as ``jq --rawfile``). At most one of them may be set.
 
         Returns ``(rc, stdout, stderr)`` as text. Never fails by itself.
         """
-        data = None
-        if stdin_lines:
-            # run_command appends the final newline itself (binary_data=False).
-            data = '\n'.join(stdin_lines)
-        rc, out, err = self.module.run_command(argv, data=data, binary_data=False)
+        if stdin_lines and stdin_data is not None:
+            raise ValueError('stdin_lines and stdin_data are mutually exclusive')
+        if stdin_data is not None:
+            rc, out, err = self.module.run_command(argv, data=stdin_data, binary_data=True)
+        else:
+            data = None
+            if stdin_lines:
+                # run_command appends the final newline itself (binary_data=False).
+                data = '\n'.join(stdin_lines)
+            rc, out, err = self.module.run_command(argv, data=data, binary_data=False)
         return rc, to_text(out or ''), to_text(err or '')
 
     def failure_message(self, what, rc, out, err):
@@ -284,7 +342,7 @@ class BenchRunner(object):
         no such service), but then says why on stderr, so rc 1 only counts as
         "missing" when nothing but Compose's own warnings was printed.
         """
-        argv = self.exec_argv(['test', '-f', 'sites/%s/site_config.json' % site])
+        argv = self.exec_argv(['test', '-f', site_config_path(site)])
         rc, out, err = self.run(argv)
         if rc == 0:
             return True
@@ -321,6 +379,19 @@ class BenchRunner(object):
         out, err = self.run_checked('Listing the apps of site %s' % site, argv, **extra)
         try:
             return parse_list_apps(out, site)
+        except BenchError as exc:
+            self.module.fail_json(msg=scrub(to_native(exc), self.secrets), cmd=argv, **extra)
+
+    def db_identity(self, site, **extra):
+        """``(db_name, db_user)`` of ``site``, read from its ``site_config.json`` (read-only).
+
+        Only these two keys are selected, so no password is ever read. Frappe uses
+        ``db_name`` as the database user name when ``db_user`` is not set.
+        """
+        argv = self.exec_argv(['jq', '-c', '{db_name, db_user}', site_config_path(site)])
+        out, err = self.run_checked('Reading the database name and user of site %s' % site, argv, **extra)
+        try:
+            return parse_db_identity(out, site)
         except BenchError as exc:
             self.module.fail_json(msg=scrub(to_native(exc), self.secrets), cmd=argv, **extra)
 

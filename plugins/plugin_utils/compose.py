@@ -22,14 +22,33 @@ ERPNEXT_SERVICES = ("configurator", "backend", "frontend", "websocket", "queue-s
 LABEL_PREFIX = "com.erpstack"
 
 CONFIGURATOR_SCRIPT = "; ".join([
+    "set -e",
     "ls -1 apps > sites/apps.txt",
     "bench set-config -g db_host $$DB_HOST",
     "bench set-config -gp db_port $$DB_PORT",
-    'bench set-config -g redis_cache "redis://$$REDIS_CACHE"',
-    'bench set-config -g redis_queue "redis://$$REDIS_QUEUE"',
-    'bench set-config -g redis_socketio "redis://$$REDIS_QUEUE"',
     "bench set-config -gp socketio_port $$SOCKETIO_PORT",
+    # The Redis URLs carry passwords: jq reads them from the secret files, so they never become a process argument
+    # (bench set-config would take them as one). The file is rewritten atomically and stays private (0600).
+    "f=sites/common_site_config.json",
+    't=$$(mktemp "$$f.XXXXXX")',
+    "jq --rawfile c /run/secrets/redis_cache_password --rawfile q /run/secrets/redis_queue_password"
+    ' --arg ch "$$REDIS_CACHE" --arg qh "$$REDIS_QUEUE"'
+    " '.redis_cache = \"redis://:\\($$c | @uri)@\\($$ch)\""
+    " | .redis_queue = \"redis://:\\($$q | @uri)@\\($$qh)\""
+    " | .redis_socketio = .redis_queue'"
+    ' "$$f" > "$$t"',
+    'mv "$$t" "$$f"',
 ])
+# Redis reads its password from the secret file at start; the generated config lives on a private tmpfs.
+REDIS_START = (
+    "umask 077 && printf 'requirepass %s\\n' \"$$(cat /run/secrets/{secret})\" > /run/redis/auth.conf"
+    " && exec redis-server /run/redis/auth.conf {options}"
+)
+REDIS_PING = 'REDISCLI_AUTH="$$(cat /run/secrets/{secret})" redis-cli ping | grep -q PONG'
+# uids of the images' service users: MariaDB's mysql, Redis's redis, Frappe's frappe
+MARIADB_UID = 999
+REDIS_UID = 999
+FRAPPE_UID = 1000
 
 BENCH_KEYS = {
     "name": str,
@@ -140,7 +159,6 @@ def _erpnext_service(bench, name, role, **extra):
 
 
 def _db_service(bench):
-    secrets = bench.get("secrets") or {}
     mariadb = bench.get("mariadb") or {}
     service = {
         "image": bench["images"]["mariadb"],
@@ -151,27 +169,28 @@ def _db_service(bench):
             "MARIADB_ROOT_HOST": "localhost",
             "MARIADB_AUTO_UPGRADE": "1",
         },
-        "secrets": sorted(name for name, spec in secrets.items() if "db" in spec.get("consumers", [])),
-        "volumes": ["db-data:/var/lib/mysql"],
+        # the server's socket directory is shared with the host, where the role manages accounts as root
+        "volumes": ["db-data:/var/lib/mysql", "%s:/run/mysqld" % mariadb.get("socket_dir", "./run/mysqld")],
         "networks": ["bench"],
         "healthcheck": _healthcheck(["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"], interval="5s"),
         "labels": _labels(bench, "db", "database"),
     }
     if mariadb.get("config_file"):
         service["volumes"].append("%s:/etc/mysql/conf.d/erpstack.cnf:ro" % mariadb["config_file"])
-    if mariadb.get("initdb_dir"):
-        service["volumes"].append("%s:/docker-entrypoint-initdb.d:ro" % mariadb["initdb_dir"])
     return service
 
 
 def _redis_service(bench, name, persistent):
-    command = ["redis-server", "--save", "", "--appendonly", "yes" if persistent else "no"]
+    secret = name.replace("-", "_") + "_password"
+    options = "--save '' --appendonly " + ("yes --appendfsync everysec" if persistent else "no")
     service = {
         "image": bench["images"]["redis"],
         "restart": bench.get("restart", "unless-stopped"),
-        "command": command,
+        "user": "%d:%d" % (REDIS_UID, REDIS_UID),
+        "command": ["sh", "-c", REDIS_START.format(secret=secret, options=options)],
+        "tmpfs": ["/run/redis:uid=%d,gid=%d,mode=0700" % (REDIS_UID, REDIS_UID)],
         "networks": ["bench"],
-        "healthcheck": _healthcheck(["CMD", "redis-cli", "ping"], interval="5s"),
+        "healthcheck": _healthcheck(["CMD-SHELL", REDIS_PING.format(secret=secret)], interval="5s"),
         "labels": _labels(bench, name, "queue" if persistent else "cache"),
     }
     if persistent:
@@ -195,6 +214,8 @@ def compose_project(bench):
             entrypoint=["bash", "-c"],
             command=[CONFIGURATOR_SCRIPT],
             restart="no",
+            # the Redis secret files are owned by Redis's uid and readable by this group
+            group_add=[str(FRAPPE_UID)],
             environment={
                 "DB_HOST": "db",
                 "DB_PORT": "3306",
@@ -285,10 +306,21 @@ def compose_project(bench):
         "networks": networks,
         "volumes": volumes,
     }
-    secrets = bench.get("secrets") or {}
-    if secrets:
-        document["secrets"] = {name: {"file": spec["file"]} for name, spec in sorted(secrets.items())}
+    _attach_secrets(document, bench.get("secrets") or {})
     return deep_merge(document, bench.get("extension") or {})
+
+
+def _attach_secrets(document, secrets):
+    """Declare every secret some service consumes and give each consumer exactly the ones it needs."""
+    declared = {}
+    for name, spec in sorted(secrets.items()):
+        for consumer in spec.get("consumers") or []:
+            if consumer not in document["services"]:
+                raise BenchSpecError("secret %s: no service %r consumes it" % (name, consumer))
+            document["services"][consumer].setdefault("secrets", []).append(name)
+            declared[name] = {"file": spec["file"]}
+    if declared:
+        document["secrets"] = declared
 
 
 SITE_DEFAULTS = {"apps": [], "default": False, "state": "present"}

@@ -26,12 +26,21 @@ step() {  # name, then the molecule arguments
 recap_unchanged() {  # the play recap of $1 reports no change and no failure
   grep -E '^\S+\s+: ok=' "$1" | tee -a "$1.recap" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^(changed|failed|unreachable)=/ && $i !~ /=0$/) bad = 1 } END { exit bad }'
 }
+# A target left by an interrupted run (of this or another checkout) would make the "fresh" host a converged one.
+docker rm -f -v "erpstack-$scenario" >/dev/null 2>&1 || true
 step destroy-before destroy -s "$scenario"
 step syntax syntax -s "$scenario"
 step create create -s "$scenario"
 step prepare prepare -s "$scenario"
-step check-fresh check -s "$scenario"
-step converge converge -s "$scenario"
+# (`molecule check` would run a whole create/converge/check sequence: converge --check is the check on a fresh host)
+step check-fresh converge -s "$scenario" -- --check
+# The first converge runs at -vvv while the target's process list is sampled; no secret may show in either.
+target=erpstack-$scenario
+docker exec -d "$target" sh -c 'rm -f /tmp/ps.stop; : > /tmp/ps.log; while [ ! -e /tmp/ps.stop ]; do
+  ps -eo args= >> /tmp/ps.log; echo --- >> /tmp/ps.log; sleep 0.1; done'
+step converge converge -s "$scenario" -- -vvv
+docker exec "$target" touch /tmp/ps.stop
+if ! python3 "$root/tests/harness/leak_check.py" "$target" /tmp/ps.log "$log/converge.log"; then exit 1; fi
 step idempotence idempotence -s "$scenario"
 step check-converged converge -s "$scenario" -- --check --diff
 if ! recap_unchanged "$log/check-converged.log"; then
@@ -39,4 +48,9 @@ if ! recap_unchanged "$log/check-converged.log"; then
   exit 1
 fi
 step side-effect side-effect -s "$scenario"
+step converge-again converge -s "$scenario"
+if ! recap_unchanged "$log/converge-again.log"; then
+  echo "  a converge after the side effect (secret rotation) reported changes:"; grep -E 'changed:|^\S+\s+: ok=' "$log/converge-again.log" | head -40
+  exit 1
+fi
 step verify verify -s "$scenario"

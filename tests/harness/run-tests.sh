@@ -35,11 +35,27 @@ units() {
   (cd "$dest" && ansible-test units --venv --requirements --python 3.11 --color no) && \
     PYTHONPATH=$root/collections pytest -q -p no:cacheprovider tests/unit tests/role_checks
 }
+built_collection() {  # the collection as users get it: built, installed offline, its playbooks and docs load
+  local tmp
+  tmp=$(mktemp -d)
+  ansible-galaxy collection build --output-path "$tmp" . >/dev/null &&
+    (cd "$tmp" && env -u ANSIBLE_CONFIG ansible-galaxy collection install --offline --no-deps -p "$tmp/cols" \
+      "$tmp"/erpstack-erpnext-*.tar.gz >/dev/null) &&
+    for playbook in site rotate_secrets show_secret; do
+      (cd "$tmp" && ANSIBLE_COLLECTIONS_PATH=$tmp/cols ansible-playbook --syntax-check -i localhost, \
+        "erpstack.erpnext.$playbook" >/dev/null) || return 1
+    done &&
+    for module in bench_site stack_secret; do
+      (cd "$tmp" && ANSIBLE_COLLECTIONS_PATH=$tmp/cols ansible-doc -t module "erpstack.erpnext.$module" >/dev/null) || return 1
+    done &&
+    echo "built $(basename "$tmp"/erpstack-erpnext-*.tar.gz), installed offline, playbooks and module docs load"
+}
 stage host tests/harness/setup-host.sh
 stage venv tests/harness/venv.sh requirements-test.txt
 stage lint lint
 stage sanity sanity
 stage units units
+stage build built_collection
 stage images tests/harness/images.sh
 stage molecule-default tests/harness/molecule.sh default
 summary

@@ -28,6 +28,7 @@ CASES = {
     "subnet /25": ({"erpnext_network_subnet": "172.30.10.0/25"}, "got '172.30.10.0/25'"),
     "subnet that is no address": ({"erpnext_network_subnet": "bench-net"}, "got 'bench-net'"),
     "no gunicorn workers": ({"erpnext_gunicorn_workers": 0}, "must be positive"),
+    "database prefix with a grant wildcard": ({"erpnext_site_db_prefix": "erp_"}, "which are grant wildcards"),
     "site name with an underscore": ({"erpnext_sites": [{"name": "erp_site.example.com"}]},
                                      "invalid: erp_site.example.com"),
     "site name with capitals": ({"erpnext_sites": [{"name": "ERP.example.com"}]}, "invalid: ERP.example.com"),

@@ -60,6 +60,19 @@ class Bench(object):
         assert result.rc == 0, result.stderr
         return result.stdout
 
+    def sql_as(self, user, secret, statement, container="backend", host="db"):
+        """Run SQL as USER from CONTAINER (on the bench network); the password comes from a secret file, or a
+        dict value, through stdin into a client option file, never argv. Returns the CommandResult."""
+        if isinstance(secret, dict):
+            password_cmd = "printf '%%s' %s" % _quote(secret["value"])
+        else:
+            password_cmd = "cat %s/secrets/%s" % (PROJECT_DIR, secret)
+        options = "{ printf '[client]\\nuser=%s\\nhost=%s\\npassword=\"'; %s; printf '\"\\n'; }" % (user, host, password_cmd)
+        script = ('f=$(mktemp); cat > $f; mariadb --defaults-extra-file=$f -N -B -e %s; rc=$?; rm -f $f; exit $rc'
+                  % _quote(statement))
+        return self.host.run("%s | docker compose --project-directory %s exec -T %s bash -c %s"
+                             % (options, PROJECT_DIR, container, _quote(script)))
+
     def site_config(self, site):
         return json.loads(self.bench("cat sites/%s/site_config.json" % site).stdout)
 

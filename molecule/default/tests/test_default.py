@@ -51,10 +51,18 @@ def test_compose_file_is_private_and_holds_no_secret(host, bench):
     assert compose.user == "root" and compose.mode == 0o640
     secrets_dir = host.file(PROJECT_DIR + "/secrets")
     assert secrets_dir.mode == 0o700
-    for name in ("db_root_password", "db_admin_password"):
+    expected = {
+        "db_root_password": (999, 999, 0o400),
+        "db_admin_password": (0, 0, 0o400),
+        "db_backup_password": (0, 0, 0o400),
+        "db_exporter_password": (0, 0, 0o400),
+        "redis_cache_password": (999, 1000, 0o440),
+        "redis_queue_password": (999, 1000, 0o440),
+    }
+    for name, (uid, gid, mode) in expected.items():
         secret = host.file("%s/secrets/%s" % (PROJECT_DIR, name))
-        assert secret.mode == 0o400 and secret.uid == 999
-    values = [bench.secret(n) for n in ["db_root_password", "db_admin_password"] + ["admin_password." + s for s in SITES]]
+        assert (secret.uid, secret.gid, secret.mode) == (uid, gid, mode), name
+    values = [bench.secret(n) for n in list(expected) + ["admin_password." + s for s in SITES]]
     assert all(len(v) >= 16 for v in values)
     files = host.run_expect([0], "find %s -type f -not -path '*/secrets/*'" % PROJECT_DIR).stdout.split()
     inspect = host.run_expect([0], "docker inspect $(docker ps -aq)").stdout
@@ -113,7 +121,8 @@ def test_root_cannot_log_in_from_the_network(bench):
 
 
 def test_workers_are_connected_to_the_queue_redis(bench):
-    clients = bench.compose("exec -T redis-queue redis-cli client list").stdout
+    clients = bench.compose("exec -T redis-queue sh -c 'REDISCLI_AUTH=\"$(cat /run/secrets/redis_queue_password)\" "
+                            "redis-cli client list'").stdout
     workers = [line for line in clients.splitlines() if "name=rq:worker:" in line]
     assert len(workers) >= 2, clients
 
@@ -130,6 +139,62 @@ def test_assets_are_served_by_nginx(host):
     assert code == "200" and int(size) > 0
 
 
-def test_side_effect_setting_reached_the_backend(host):
-    env = host.run_expect([0], "docker inspect --format '{{json .Config.Env}}' %s-backend-1" % BENCH).stdout
-    assert "GUNICORN_WORKERS=3" in json.loads(env)
+def site_db(bench, site):
+    config = bench.site_config(site)
+    return config["db_name"], {"value": config["db_password"]}
+
+
+def test_remote_root_is_refused_even_with_the_right_password(bench):
+    result = bench.sql_as("root", "db_root_password", "SELECT 1")
+    assert result.rc != 0 and "Access denied" in result.stderr, result.stderr
+
+
+def test_exporter_sees_server_status_but_no_site_table(bench):
+    db, _pw = site_db(bench, "erp.example.test")
+    ok = bench.sql_as("erpstack_exporter", "db_exporter_password", "SHOW GLOBAL STATUS LIKE 'Uptime'")
+    assert ok.rc == 0 and "Uptime" in ok.stdout, ok.stderr
+    denied = bench.sql_as("erpstack_exporter", "db_exporter_password", "SELECT COUNT(*) FROM `%s`.tabToDo" % db)
+    assert denied.rc != 0 and "denied" in denied.stderr, denied.stderr
+    limit = bench.sql("SELECT max_user_connections FROM mysql.user WHERE user = 'erpstack_exporter'")
+    assert limit.split() == ["3"]
+
+
+def test_backup_account_reads_but_cannot_write(bench):
+    db, _pw = site_db(bench, "erp.example.test")
+    ok = bench.sql_as("erpstack_backup", "db_backup_password", "SELECT COUNT(*) FROM `%s`.tabToDo" % db)
+    assert ok.rc == 0, ok.stderr
+    denied = bench.sql_as("erpstack_backup", "db_backup_password",
+                          "INSERT INTO `%s`.tabToDo (name, description) VALUES ('x', 'x')" % db)
+    assert denied.rc != 0 and "denied" in denied.stderr, denied.stderr
+
+
+def test_site_admin_account_is_limited_to_site_databases(bench):
+    ok = bench.sql_as("erpstack_admin", "db_admin_password", "CREATE DATABASE `erpprobe`; DROP DATABASE `erpprobe`")
+    assert ok.rc == 0, ok.stderr
+    denied = bench.sql_as("erpstack_admin", "db_admin_password", "CREATE DATABASE `probe`")
+    assert denied.rc != 0 and "denied" in denied.stderr, denied.stderr
+    denied = bench.sql_as("erpstack_admin", "db_admin_password", "SELECT COUNT(*) FROM mysql.user")
+    assert denied.rc != 0 and "denied" in denied.stderr, denied.stderr
+
+
+def test_site_user_sees_only_its_own_database(bench):
+    db, password = site_db(bench, "erp.example.test")
+    other, _pw = site_db(bench, "hr.example.test")
+    shown = bench.sql_as(db, password, "SHOW DATABASES")
+    assert shown.rc == 0, shown.stderr
+    assert sorted(shown.stdout.split()) == sorted(["information_schema", db])
+    denied = bench.sql_as(db, password, "SELECT COUNT(*) FROM `%s`.tabToDo" % other)
+    assert denied.rc != 0 and "denied" in denied.stderr, denied.stderr
+
+
+def test_redis_requires_its_password(bench):
+    anonymous = bench.compose("exec -T redis-queue redis-cli ping", check=False)
+    assert "NOAUTH" in anonymous.stdout + anonymous.stderr
+    authed = bench.compose("exec -T redis-queue sh -c 'REDISCLI_AUTH=\"$(cat /run/secrets/redis_queue_password)\" "
+                           "redis-cli ping'")
+    assert authed.stdout.strip() == "PONG"
+
+
+def test_common_site_config_is_private(bench):
+    mode = bench.bench("stat -c %a sites/common_site_config.json").stdout.strip()
+    assert mode == "600"

@@ -34,9 +34,11 @@ BASE = {
     "gunicorn": {"workers": 2, "threads": 4, "timeout": 120},
     "secrets": {
         "db_root_password": {"file": "./secrets/db_root_password", "consumers": ["db"]},
-        "db_admin_password": {"file": "./secrets/db_admin_password", "consumers": ["db"]},
+        "db_admin_password": {"file": "./secrets/db_admin_password", "consumers": []},
+        "redis_cache_password": {"file": "./secrets/redis_cache_password", "consumers": ["redis-cache", "configurator"]},
+        "redis_queue_password": {"file": "./secrets/redis_queue_password", "consumers": ["redis-queue", "configurator"]},
     },
-    "mariadb": {"config_file": "./mariadb/erpstack.cnf", "initdb_dir": "./mariadb/initdb"},
+    "mariadb": {"config_file": "./mariadb/erpstack.cnf", "socket_dir": "./run/mysqld"},
 }
 
 
@@ -156,3 +158,37 @@ def test_site_specs_fill_defaults_and_drop_secrets():
     ]
     assert "s3cret-value" not in json.dumps(specs)
     assert sites[0]["admin_password"] == "s3cret-value"
+
+
+def test_each_service_gets_exactly_the_secrets_it_consumes():
+    doc = compose_project(bench())
+    assert sorted(doc["secrets"]) == ["db_root_password", "redis_cache_password", "redis_queue_password"]
+    got = {name: service.get("secrets", []) for name, service in doc["services"].items()}
+    assert got["db"] == ["db_root_password"]
+    assert got["redis-cache"] == ["redis_cache_password"]
+    assert got["redis-queue"] == ["redis_queue_password"]
+    assert got["configurator"] == ["redis_cache_password", "redis_queue_password"]
+    for name in ("backend", "frontend", "websocket", "queue-short", "queue-long", "scheduler"):
+        assert got[name] == [], name
+
+
+def test_a_secret_for_an_unknown_service_is_refused():
+    with pytest.raises(BenchSpecError, match="no service 'cron'"):
+        compose_project(bench(secrets={"x": {"file": "./secrets/x", "consumers": ["cron"]}}))
+
+
+def test_redis_reads_its_password_from_the_secret_file_and_requires_it():
+    redis = compose_project(bench())["services"]["redis-queue"]
+    script = redis["command"][2]
+    assert redis["command"][:2] == ["sh", "-c"]
+    assert "$$(cat /run/secrets/redis_queue_password)" in script and "requirepass" in script
+    assert "--appendonly yes" in script
+    assert redis["user"] == "999:999"
+    assert "/run/secrets/redis_queue_password" in redis["healthcheck"]["test"][1]
+    assert "--appendonly no" in compose_project(bench())["services"]["redis-cache"]["command"][2]
+
+
+def test_redis_urls_are_written_without_passwords_on_a_command_line():
+    script = compose_project(bench())["services"]["configurator"]["command"][0]
+    assert "--rawfile c /run/secrets/redis_cache_password" in script
+    assert "set-config -g redis_" not in script

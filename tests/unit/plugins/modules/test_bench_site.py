@@ -17,6 +17,9 @@ __metaclass__ = type
 
 import json
 import os
+import shutil
+import stat
+import subprocess
 
 import pytest
 import yaml
@@ -33,7 +36,10 @@ FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures', 'bench_site')
 # Distinctive values, so any leak is found by a plain substring search.
 ROOT_PASSWORD = 'R00t-pw/Zq8%x7'
 ADMIN_PASSWORD = 'Adm1n pw!Kd93'
-SECRETS = (ROOT_PASSWORD, ADMIN_PASSWORD)
+# Shell and jq syntax, so a password that reached a shell or a jq program would break the test.
+# No character that json.dumps or repr() would escape, so the plain substring searches stay exact.
+DB_PASSWORD = "Db pw$(id)'.db_password'|;Vn5"
+SECRETS = (ROOT_PASSWORD, ADMIN_PASSWORD, DB_PASSWORD)
 
 EXEC_PREFIX = ['/testbin/docker', 'compose', '--project-directory', '@PROJECT@', 'exec', '-T',
                '-u', 'frappe', '-w', '/home/frappe/frappe-bench', 'backend']
@@ -161,6 +167,7 @@ def prepare_case(case, tmp_path):
         '@TMP@': str(secrets_dir),
         '@ROOT_PASSWORD@': ROOT_PASSWORD,
         '@ADMIN_PASSWORD@': ADMIN_PASSWORD,
+        '@DB_PASSWORD@': DB_PASSWORD,
     }
     for name, content in (case.get('files') or {}).items():
         (secrets_dir / name).write_bytes(expand(content, subs).encode('utf-8'))
@@ -190,6 +197,23 @@ def test_module_flow(case, module_env, tmp_path):
         assert isinstance(outcome, ExitJson), 'unexpected failure: %s' % result.get('msg')
     for key, expected in expand(case.get('output') or {}, subs).items():
         assert result[key] == expected, 'result[%r]' % key
+    for key in case.get('output_absent') or []:
+        assert key not in result, 'result[%r] should not be returned' % key
+
+
+def _strings(value):
+    """Every string in a result: keys, values, items of nested lists and dicts."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            for text in _strings(item):
+                yield text
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            for text in _strings(item):
+                yield text
+    elif value is not None:
+        yield str(value)
 
 
 @pytest.mark.parametrize('case', CASES, ids=[case['id'] for case in CASES])
@@ -198,9 +222,11 @@ def test_secrets_never_leak(case, module_env, tmp_path):
     args, calls, dummy = prepare_case(case, tmp_path)
     outcome, fake = run_module(module_env, args, calls)
     dumped = json.dumps(outcome.result)
+    strings = list(_strings(outcome.result))
     for secret in SECRETS:
         assert secret not in dumped
         assert secret not in str(outcome)
+        assert not [text for text in strings if secret in text]
         for seen in fake.seen:
             assert all(secret not in arg for arg in seen['argv'])
     for seen, expected in zip(fake.seen, calls):
@@ -350,9 +376,13 @@ def test_add_secret_registers_with_ansible_masking():
     assert Module.no_log_values == set(['from-a-file'])
 
 
-def test_file_passwords_are_registered_as_no_log_values(module_env, tmp_path):
+@pytest.mark.parametrize('case_id, secrets', [
+    ('create_with_password_files', (ROOT_PASSWORD, ADMIN_PASSWORD)),
+    ('rotate_both_passwords_in_order', (ADMIN_PASSWORD, DB_PASSWORD)),
+])
+def test_file_passwords_are_registered_as_no_log_values(case_id, secrets, module_env, tmp_path):
     """Secrets read from files are masked by Ansible too, not only by the module's own scrubbing."""
-    case = dict((c['id'], c) for c in CASES)['create_with_password_files']
+    case = dict((c['id'], c) for c in CASES)[case_id]
     args, calls, dummy = prepare_case(case, tmp_path)
     captured = {}
     original_init = basic.AnsibleModule.__init__
@@ -364,7 +394,7 @@ def test_file_passwords_are_registered_as_no_log_values(module_env, tmp_path):
     module_env.setattr(basic.AnsibleModule, '__init__', init)
     outcome, fake = run_module(module_env, args, calls)
     assert isinstance(outcome, ExitJson)
-    assert set(SECRETS) <= captured['module'].no_log_values
+    assert set(secrets) <= captured['module'].no_log_values
 
 
 # ---------------------------------------------------------------------------- docker CLI
@@ -402,3 +432,124 @@ def test_common_config_keys_only_accepts_identifiers():
     runner = _bench.BenchRunner(Module(), '/nonexistent')
     with pytest.raises(ValueError):
         runner.common_config_keys(['root_password', 'x|.*'])
+
+
+def test_run_refuses_both_kinds_of_stdin():
+    class Module(object):
+        no_log_values = set()
+
+    runner = _bench.BenchRunner(Module(), '/nonexistent')
+    with pytest.raises(ValueError):
+        runner.run(['true'], ['line'], stdin_data='data')
+
+
+# ---------------------------------------------------------------------------- db_password rotation
+def test_db_password_script_is_the_documented_constant():
+    assert _bench.db_password_script('erp.example.com') == (
+        'set -eu; f=sites/erp.example.com/site_config.json; t=$(mktemp "$f.XXXXXX"); trap \'rm -f "$t"\' EXIT; '
+        'jq --rawfile pw /dev/stdin \'.db_password = $pw\' "$f" > "$t"; '
+        'chmod --reference="$f" "$t"; mv "$t" "$f"')
+
+
+def test_db_password_script_quotes_the_path():
+    # Site names are validated before; quoting is a second line of defence.
+    assert "f='sites/a b$(x)/site_config.json';" in _bench.db_password_script('a b$(x)')
+
+
+@pytest.mark.parametrize('output, expected', [
+    ('{"db_name":"_1a2b3c4d5e6f7a8b","db_user":null}\n', ('_1a2b3c4d5e6f7a8b', '_1a2b3c4d5e6f7a8b')),
+    ('{"db_name":"_1a2b3c4d5e6f7a8b"}\n', ('_1a2b3c4d5e6f7a8b', '_1a2b3c4d5e6f7a8b')),
+    ('{"db_name":"_1a2b3c4d5e6f7a8b","db_user":"erp_user"}\n', ('_1a2b3c4d5e6f7a8b', 'erp_user')),
+    ('noise\n{"db_name":"_x","db_user":"u"}\n', ('_x', 'u')),
+])
+def test_parse_db_identity(output, expected):
+    assert _bench.parse_db_identity(output, 'erp.example.com') == expected
+
+
+@pytest.mark.parametrize('output, message', [
+    ('', 'did not yield a JSON object'),
+    ('null\n', 'did not yield a JSON object'),
+    ('{"db_name":\n', 'did not yield a JSON object'),
+    ('{"db_name":null,"db_user":null}\n', 'no usable db_name (found null)'),
+    ('{"db_name":"","db_user":null}\n', 'no usable db_name (found "")'),
+    ('{"db_name":"_x","db_user":7}\n', 'no usable db_user (found 7)'),
+])
+def test_parse_db_identity_rejects(output, message):
+    with pytest.raises(_bench.BenchError, match=message.replace('(', r'\(').replace(')', r'\)')):
+        _bench.parse_db_identity(output, 'erp.example.com')
+
+
+# The script really run, with the jq and sh of this machine (the image has jq >= 1.6 and a POSIX sh).
+needs_jq = pytest.mark.skipif(not (shutil.which('jq') and shutil.which('sh')), reason='needs jq and sh')
+
+SITE_CONFIG = {
+    'db_name': '_1a2b3c4d5e6f7a8b',
+    'db_password': 'old password',
+    'db_type': 'mariadb',
+    'encryption_key': 'Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmE=',
+    'user_type_doctype_limit': {'employee_self_service': 40},
+    'host_name': 'https://erp.example.com',
+}
+
+
+def _bench_dir(tmp_path, site, content, mode=0o640):
+    site_dir = tmp_path / 'sites' / site
+    site_dir.mkdir(parents=True)
+    config = site_dir / 'site_config.json'
+    config.write_text(content)
+    config.chmod(mode)
+    return site_dir, config
+
+
+def _run_script(tmp_path, site, password):
+    return subprocess.run(['sh', '-c', _bench.db_password_script(site)], cwd=str(tmp_path),
+                          input=password.encode('utf-8'), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          check=False)
+
+
+@needs_jq
+@pytest.mark.parametrize('password', [
+    DB_PASSWORD,
+    'quote" back\\slash \\n tab\t ünï€ode',
+    ' leading and trailing spaces ',
+])
+def test_db_password_script_rewrites_only_db_password(tmp_path, password):
+    site_dir, config = _bench_dir(tmp_path, 'erp.example.com', json.dumps(SITE_CONFIG, indent=1))
+    proc = _run_script(tmp_path, 'erp.example.com', password)
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(config.read_text())
+    assert document['db_password'] == password
+    assert dict(document, db_password='old password') == SITE_CONFIG
+    assert list(document) == list(SITE_CONFIG), 'key order changed'
+    assert stat.S_IMODE(config.stat().st_mode) == 0o640
+    assert sorted(os.listdir(str(site_dir))) == ['site_config.json'], 'temporary file left behind'
+
+
+@needs_jq
+def test_db_password_script_adds_a_missing_key(tmp_path):
+    site_dir, config = _bench_dir(tmp_path, 'erp.example.com', '{"db_name": "_x"}\n', mode=0o600)
+    assert _run_script(tmp_path, 'erp.example.com', 'new').returncode == 0
+    assert json.loads(config.read_text()) == {'db_name': '_x', 'db_password': 'new'}
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+
+
+@needs_jq
+def test_db_password_script_failure_leaves_the_file_alone(tmp_path):
+    broken = '{\n "db_name": "_x"\n "db_password": "old"\n}\n'
+    site_dir, config = _bench_dir(tmp_path, 'erp.example.com', broken)
+    proc = _run_script(tmp_path, 'erp.example.com', DB_PASSWORD)
+    assert proc.returncode != 0
+    assert b'parse error' in proc.stderr
+    assert DB_PASSWORD.encode('utf-8') not in proc.stderr + proc.stdout
+    assert config.read_text() == broken
+    assert sorted(os.listdir(str(site_dir))) == ['site_config.json'], 'temporary file left behind'
+
+
+@needs_jq
+def test_db_password_script_takes_the_site_name_literally(tmp_path):
+    site = "we ird$(touch pwned)'x"
+    site_dir, config = _bench_dir(tmp_path, site, '{"db_name": "_x", "db_password": "old"}')
+    proc = _run_script(tmp_path, site, 'new')
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(config.read_text())['db_password'] == 'new'
+    assert not (tmp_path / 'pwned').exists()

@@ -3,6 +3,7 @@
 Each request resolves its site (X-Frappe-Site-Name, else Host without port, else sites/currentsite.txt),
 reads the site's config and connects to the site's database as the site's own user, like Frappe does.
 Endpoints: /api/method/ping, /api/method/login, GET/POST /api/resource/ToDo. Anything else is a 404.
+Sessions are cached in the site's redis_cache (with the URL's credentials), as Frappe's Session class does.
 """
 
 import json
@@ -18,6 +19,7 @@ import pymysql
 from frappe import auth
 from frappe import conf as config
 from frappe import database as db
+from frappe.utils.redis_wrapper import SiteCache
 
 TODO_COLUMNS = (
     "name",
@@ -133,18 +135,18 @@ def request_sid(environ):
 # --- endpoints ---------------------------------------------------------------------------------------------
 
 
-def ping(conn, environ, form, user):
+def ping(conn, environ, form, user, cache):
     return Response(200, {"message": "pong"})
 
 
-def login(conn, environ, form, user):
+def login(conn, environ, form, user, cache):
     usr, pwd = form.get("usr"), form.get("pwd")
     if not usr or not pwd:
         raise HTTPError(417, "ValidationError", "Incomplete login details")
     if usr != "Administrator" or not auth.check_user_password(conn, usr, pwd):
         raise HTTPError(401, "AuthenticationError", "Invalid Login. Try again.")
     ip = environ.get("HTTP_X_FORWARDED_FOR", environ.get("REMOTE_ADDR", "")).split(",")[0].strip()
-    sid = auth.create_session(conn, usr, ip)
+    sid = auth.create_session(conn, usr, ip, cache)
     conn.commit()
     age = auth.SESSION_COOKIE_MAX_AGE
     cookies = [
@@ -162,7 +164,7 @@ def require_user(user):
         raise HTTPError(403, "PermissionError", "Not permitted: ToDo")
 
 
-def todo_list(conn, environ, form, user):
+def todo_list(conn, environ, form, user, cache):
     require_user(user)
     for unsupported in ("filters", "or_filters", "group_by"):
         if form.get(unsupported) not in (None, "", "[]", "{}"):
@@ -205,7 +207,7 @@ def todo_list(conn, environ, form, user):
     return Response(200, {"data": rows})
 
 
-def todo_insert(conn, environ, form, user):
+def todo_insert(conn, environ, form, user, cache):
     require_user(user)
     data = form
     if "data" in form:
@@ -275,9 +277,10 @@ def handle(environ):
         raise HTTPError(404, "DoesNotExistError", f"{path} is not emulated by the test stand-in")
     form = read_form(environ)
     conn = db.connect_site(config.db_params(conf))
+    cache = SiteCache(conf)
     try:
-        user = auth.session_user(conn, request_sid(environ))
-        return endpoint(conn, environ, form, user)
+        user = auth.session_user(conn, request_sid(environ), cache)
+        return endpoint(conn, environ, form, user, cache)
     finally:
         conn.close()
 

@@ -1,6 +1,11 @@
-"""Password hashes in `__Auth` (passlib's pbkdf2_sha256 format, as Frappe stores them) and sessions."""
+"""Password hashes in `__Auth` (passlib's pbkdf2_sha256 format, as Frappe stores them) and sessions.
+
+Sessions live in `tabSessions` and, as in Frappe, in the site's `redis_cache` hash `<db_name>|session` (sid -> session
+data), which is read first; a cache that cannot be reached or rejects the credentials only means the database is used.
+"""
 
 import base64
+import datetime
 import hashlib
 import hmac
 import json
@@ -44,11 +49,13 @@ def verify_password(password, stored):
 
 
 def set_user_password(conn, user, password):
+    """frappe.utils.password.update_password: the hash login checks, upserted into `__Auth` (not committed)."""
+    hashed = hash_password(password)
     with conn.cursor() as cur:
         cur.execute(
-            "REPLACE INTO `__Auth` (doctype, name, fieldname, password, encrypted) "
-            "VALUES ('User', %s, 'password', %s, 0)",
-            (user, hash_password(password)),
+            "INSERT INTO `__Auth` (doctype, name, fieldname, password, encrypted) "
+            "VALUES ('User', %s, 'password', %s, 0) ON DUPLICATE KEY UPDATE password = %s, encrypted = 0",
+            (user, hashed, hashed),
         )
 
 
@@ -63,7 +70,8 @@ def check_user_password(conn, user, password):
     return bool(row) and verify_password(password, row[0])
 
 
-def create_session(conn, user, ipaddress):
+def create_session(conn, user, ipaddress, cache=None):
+    """Session.start(): a `tabSessions` row and the cache entry (Session.insert_session_record)."""
     sid = os.urandom(28).hex()[:56]
     data = {"user": user, "session_ip": ipaddress, "last_updated": str(now()), "session_expiry": "240:00"}
     with conn.cursor() as cur:
@@ -72,13 +80,35 @@ def create_session(conn, user, ipaddress):
             "VALUES (%s, %s, %s, %s, %s, 'desktop', 'Active')",
             (user, sid, json.dumps(data), (ipaddress or "")[:16], now()),
         )
+    if cache is not None:
+        cache.hset("session", sid, json.dumps({"user": user, "sid": sid, "data": data}))
     return sid
 
 
-def session_user(conn, sid):
-    """The user of an active, unexpired session, or Guest."""
+def _cached_session_user(cache, sid):
+    """Session.get_session_data_from_cache: the user of a cached, unexpired session; expired entries are dropped."""
+    raw = cache.hget("session", sid)
+    if not raw:
+        return None
+    try:
+        record = json.loads(raw)
+        updated = datetime.datetime.fromisoformat(record["data"]["last_updated"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if (now() - updated).total_seconds() > SESSION_COOKIE_MAX_AGE:
+        cache.hdel("session", sid)
+        return None
+    return record.get("user")
+
+
+def session_user(conn, sid, cache=None):
+    """The user of an active, unexpired session (from the cache, else the database), or Guest."""
     if not sid or sid == "Guest":
         return "Guest"
+    if cache is not None:
+        user = _cached_session_user(cache, sid)
+        if user:
+            return user
     with conn.cursor() as cur:
         cur.execute(
             "SELECT user FROM `tabSessions` WHERE sid = %s AND status = 'Active' "
@@ -87,3 +117,17 @@ def session_user(conn, sid):
         )
         row = cur.fetchone()
     return row[0] if row else "Guest"
+
+
+def clear_sessions(conn, user, cache=None):
+    """frappe.sessions.clear_sessions(user, force=True) from the command line: deletes the user's (up to 100 most
+    recent) sessions from `tabSessions` and from the cache. Returns how many were deleted (not committed)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT sid FROM `tabSessions` WHERE user = %s ORDER BY lastupdate DESC LIMIT 100", (user,))
+        sids = [row[0] for row in cur.fetchall()]
+        for sid in sids:
+            if cache is not None:
+                cache.hdel("session", sid)
+                cache.hdel("last_db_session_update", sid)
+            cur.execute("DELETE FROM `tabSessions` WHERE sid = %s", (sid,))
+    return len(sids)

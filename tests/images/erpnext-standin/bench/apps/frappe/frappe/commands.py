@@ -12,10 +12,12 @@ import sys
 
 import pymysql
 
+from frappe import auth
 from frappe import conf as config
 from frappe import database as db
 from frappe.conf import BenchError
 from frappe.installer import AppInstallError, db_error, out
+from frappe.utils import redis_wrapper
 
 SITE_NOT_SPECIFIED = "Please specify --site sitename"
 
@@ -180,9 +182,24 @@ def cmd_list_apps(ctx, args):
         print(json.dumps(summary, indent=1, sort_keys=True, separators=(",", ": ")))
 
 
-def cmd_migrate(ctx, args):
+def clear_site_cache(conf):
+    """Delete the site's keys (`<db_name>|*`) from redis_cache, authenticating with the URL's credentials.
+
+    Stricter than Frappe, whose RedisWrapper silently ignores an unreachable cache or rejected credentials: the stand-in
+    reports the error (credentials masked) and the command exits 1."""
     import redis
 
+    url = conf.get("redis_cache") or "redis://127.0.0.1:13000"
+    try:
+        client = redis_wrapper.connect(url)
+        keys = list(client.scan_iter(match=redis_wrapper.make_key(conf["db_name"], "*"), count=500))
+        if keys:
+            client.delete(*keys)
+    except (redis.exceptions.RedisError, ValueError) as err:
+        raise BenchError(redis_wrapper.describe_error(err, url)) from None
+
+
+def cmd_migrate(ctx, args):
     from frappe.installer import bench_versions
 
     for site in ctx.require_sites():
@@ -190,11 +207,8 @@ def cmd_migrate(ctx, args):
         try:
             conf, conn = site_connection(site)
             try:
-                try:
-                    redis.Redis.from_url(
-                        conf.get("redis_cache") or "redis://127.0.0.1:13000", socket_connect_timeout=3
-                    ).ping()
-                except (redis.exceptions.RedisError, ValueError):
+                # SiteMigration.required_services_running: a TCP check of redis_cache (frappe.utils.connections).
+                if not redis_wrapper.is_open(conf.get("redis_cache") or "redis://127.0.0.1:13000"):
                     out("Service redis_cache is not running.")
                     raise BenchError(
                         "Please make sure Redis is running and reachable, then try again.", stream="stdout"
@@ -218,6 +232,7 @@ def cmd_migrate(ctx, args):
                 db.update_installed_application_rows(conn, bench_versions())
                 out("Executing `after_migrate` hooks...")
                 conn.commit()
+                clear_site_cache(conf)
             except pymysql.MySQLError as err:
                 raise db_error(err) from None
             finally:
@@ -312,20 +327,38 @@ def cmd_disable_scheduler(ctx, args):
 
 
 def cmd_clear_cache(ctx, args):
-    import redis
-
     for site in ctx.require_sites():
         conf, conn = site_connection(site)
         conn.close()
-        try:
-            client = redis.Redis.from_url(
-                conf.get("redis_cache") or "redis://127.0.0.1:13000", socket_connect_timeout=5
-            )
-            keys = list(client.scan_iter(match=f"{conf['db_name']}|*", count=500))
-            if keys:
-                client.delete(*keys)
-        except (redis.exceptions.RedisError, ValueError) as err:
-            raise BenchError(f"redis.exceptions.{type(err).__name__}: {err}") from None
+        clear_site_cache(conf)
+
+
+def set_user_password(site, user, password, logout_all_sessions=False):
+    """frappe.commands.site.set_user_password: prompt (getpass: one line of stdin without a terminal, an empty line
+    asks again) unless given, upsert the hash login checks, optionally delete the user's sessions."""
+    from frappe.installer import prompt_secret
+
+    config.get_site_config(site)  # as frappe.init: IncorrectSitePath before any prompt
+    while not password:
+        password = prompt_secret(f"{user}'s password for {site}: ")
+    conf, conn = site_connection(site)
+    try:
+        auth.set_user_password(conn, user, password)
+        if logout_all_sessions:
+            auth.clear_sessions(conn, user, redis_wrapper.SiteCache(conf))
+        conn.commit()
+    except pymysql.MySQLError as err:
+        raise db_error(err) from None
+    finally:
+        conn.close()
+
+
+def cmd_set_admin_password(ctx, args):
+    sites = ctx.sites
+    if not sites:
+        raise BenchError(SITE_NOT_SPECIFIED)
+    for site in sites:
+        set_user_password(site, "Administrator", args.admin_password, args.logout_all_sessions)
 
 
 # --- long-running processes --------------------------------------------------------------------------------
@@ -452,6 +485,11 @@ def build_parsers():
         _parser("clear-cache", "Clear cache, doctype cache and defaults"),
         cmd_clear_cache,
     )
+
+    p = _parser("set-admin-password", "Set Administrator password for a site")
+    p.add_argument("admin_password", nargs="?", metavar="ADMIN_PASSWORD")
+    p.add_argument("--logout-all-sessions", action="store_true", help="Log out from all sessions")
+    parsers["set-admin-password"] = (p, cmd_set_admin_password)
 
     p = _parser("worker", "Start a background worker")
     p.add_argument("--queue")

@@ -1,6 +1,6 @@
 """`bench schedule`: every tick (common config `scheduler_tick_interval`, default 60 s, as in Frappe) enqueue a
 `frappe.scheduler` job on `rq:queue:default` for each site whose scheduler is enabled and that is not in
-maintenance mode."""
+maintenance mode. It authenticates with the credentials of the `redis_queue` URL, which it only logs masked."""
 
 import json
 import signal
@@ -12,15 +12,15 @@ import redis
 
 from frappe import conf as config
 from frappe import database as db
-from frappe.worker import log, redis_url
+from frappe.utils.redis_wrapper import connect, describe_error, get_url, mask_url
+from frappe.worker import log
 
 
 class Scheduler:
-    def __init__(self):
+    def __init__(self, url):
         self.stopping = False
-        self.client = redis.Redis.from_url(
-            redis_url("redis_queue"), socket_connect_timeout=5, socket_timeout=10
-        )
+        self.url = url
+        self.client = connect(url)
 
     def stop(self, signum, frame):
         self.stopping = True
@@ -56,11 +56,12 @@ class Scheduler:
                 )
                 log(f"{site}: enqueued frappe.scheduler on default")
             except redis.exceptions.RedisError as err:
-                log(f"{site}: cannot enqueue ({err}); retrying next tick")
+                log(f"{site}: cannot enqueue ({describe_error(err, self.url)}); retrying next tick")
 
     def run(self):
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
+        log(f"Connecting to {mask_url(self.url)}")
         self.client.ping()
         log("Scheduler started")
         while not self.stopping:
@@ -74,8 +75,10 @@ class Scheduler:
 
 
 def start_scheduler():
+    """Exit 1 when redis_queue is unreachable or rejects the credentials at start."""
+    url = get_url("redis_queue")
     try:
-        return Scheduler().run()
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as err:
-        print(f"redis.exceptions.{type(err).__name__}: {err}", file=sys.stderr, flush=True)
+        return Scheduler(url).run()
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, ValueError) as err:
+        print(describe_error(err, url), file=sys.stderr, flush=True)
         return 1

@@ -3,6 +3,9 @@ consumes jobs from the `rq:queue:<name>` lists.
 
 A job is a JSON object {"site": ..., "method": ...}; the stand-in logs it and counts it in the worker's hash
 (successful_job_count / failed_job_count) instead of running Python code.
+
+The `redis_queue` URL may carry credentials (`redis://:PASSWORD@host:port`): every connection, including each
+reconnection, authenticates with them. A rejected password at start is fatal (exit 1); the URL is only logged masked.
 """
 
 import contextlib
@@ -16,7 +19,7 @@ import uuid
 
 import redis
 
-from frappe import conf as config
+from frappe.utils.redis_wrapper import describe_error, get_url, mask_url
 
 WORKER_TTL = 420  # RQ's default worker_ttl
 DEQUEUE_TIMEOUT = 2  # seconds; short, so heartbeats and shutdown stay prompt
@@ -26,16 +29,8 @@ def log(message):
     print(f"{time.strftime('%H:%M:%S')} {message}", flush=True)
 
 
-def redis_url(key):
-    conf = config.get_common_config()
-    url = conf.get(key)
-    if not url:
-        raise config.BenchError(f"{key} is not set in common_site_config.json")
-    return url
-
-
 class Worker:
-    def __init__(self, queues, quiet=False):
+    def __init__(self, queues, url, quiet=False):
         self.queues = queues
         self.quiet = quiet
         self.name = uuid.uuid4().hex
@@ -43,9 +38,10 @@ class Worker:
         self.stopping = False
         self.successful = 0
         self.failed = 0
+        self.url = url
         # client_name: every (re)connection announces itself with CLIENT SETNAME, as RQ names its connection.
         pool = redis.ConnectionPool.from_url(
-            redis_url("redis_queue"),
+            self.url,
             client_name=self.key,
             socket_connect_timeout=5,
             socket_timeout=DEQUEUE_TIMEOUT + 10,
@@ -118,6 +114,7 @@ class Worker:
     def work(self):
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
+        log(f"Connecting to {mask_url(self.url)}")
         self.register()
         log(f"Worker {self.key} started with PID {os.getpid()}")
         log(f"*** Listening on {','.join(self.queues)}...")
@@ -131,7 +128,7 @@ class Worker:
                 self.heartbeat()
                 backoff = 1
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as err:
-                log(f"Lost connection to Redis ({err}); reconnecting in {backoff}s")
+                log(f"Lost connection to Redis ({describe_error(err, self.url)}); reconnecting in {backoff}s")
                 self._sleep(backoff)
                 backoff = min(backoff * 2, 10)
                 self._reconnect()
@@ -158,9 +155,11 @@ class Worker:
 
 
 def start_worker(queues, quiet=False):
+    """Exit 1 when Redis is unreachable or rejects the credentials at start (redis-py's AuthenticationError, e.g.
+    `invalid username-password pair or user is disabled.`, is a ConnectionError)."""
+    url = get_url("redis_queue")
     try:
-        worker = Worker(queues, quiet=quiet)
-        return worker.work()
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as err:
-        print(f"redis.exceptions.{type(err).__name__}: {err}", file=sys.stderr, flush=True)
+        return Worker(queues, url, quiet=quiet).work()
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, ValueError) as err:
+        print(describe_error(err, url), file=sys.stderr, flush=True)
         return 1

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+# Copyright (c) 2026 erpstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Search everywhere a secret must never appear, for every secret value of every bench on a Molecule target.
+
+usage: leak_check.py TARGET PS_LOG_IN_TARGET LOG_FILE...
+Sources: the given Ansible logs (a -vvv converge), the host process list sampled during that converge, `docker inspect`
+of every container, and every file under /opt/erpstack except the secrets/ directories. Prints only secret names.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import subprocess
+import sys
+
+
+def target(name, script):
+    return subprocess.run(["docker", "exec", name, "sh", "-c", script], stdout=subprocess.PIPE, check=True).stdout
+
+
+def main(argv):
+    name, ps_log, logs = argv[1], argv[2], argv[3:]
+    listing = target(name, "find /opt/erpstack -path '*/secrets/*' -type f").decode().split()
+    secrets = {}
+    for path in listing:
+        value = target(name, "cat %s" % path).decode("utf-8", "replace")
+        if len(value) >= 8:
+            secrets[path] = value
+    sources = {}
+    for log in logs:
+        with open(log, "rb") as handle:
+            sources["ansible output " + log] = handle.read().decode("utf-8", "replace")
+    sources["process list"] = target(name, "cat %s" % ps_log).decode("utf-8", "replace")
+    sources["docker inspect"] = target(name, "docker inspect $(docker ps -aq)").decode("utf-8", "replace")
+    sources["project files"] = target(
+        name, "find /opt/erpstack -type f -not -path '*/secrets/*' -exec cat {} +").decode("utf-8", "replace")
+
+    # The check must be able to fail: the samples have to show the site creation they were taken for.
+    samples = sources["process list"].count("\n---\n")
+    problems = []
+    if len(secrets) < 6:
+        problems.append("only %d secrets found on the target" % len(secrets))
+    if samples < 20 or "new-site" not in sources["process list"]:
+        problems.append("the process list has %d samples and none of bench new-site" % samples)
+    if "> EXEC " not in "".join(v for k, v in sources.items() if k.startswith("ansible output")):
+        problems.append("the Ansible output is not verbose (-vvv shows each EXEC)")
+    for path, value in sorted(secrets.items()):
+        for source, text in sources.items():
+            if value in text:
+                problems.append("%s appears in the %s" % (path, source))
+    print("leak check: %d secrets, %d process samples, %d sources (%s)"
+          % (len(secrets), samples, len(sources), ", ".join(sorted(sources))))
+    for problem in problems:
+        print("  LEAK CHECK FAILED: " + problem)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
