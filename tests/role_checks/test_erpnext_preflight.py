@@ -36,6 +36,12 @@ CASES = {
     "duplicate site": ({"erpnext_sites": [SITE, SITE]}, "duplicates: erp.example.com"),
     "two default sites": ({"erpnext_sites": [dict(SITE, default=True), {"name": "b.example.com", "default": True}]},
                           "at most one site may be the default"),
+    "supplied admin password too short": (
+        {"erpnext_sites": [dict(SITE, admin_password="sh0rt-pw")]},
+        "the admin_password of erp.example.com is shorter than 12 characters"),
+    "admin password lookup that fails": (
+        {"erpnext_sites": [dict(SITE, admin_password="{{ lookup('ansible.builtin.file', '/nonexistent/erpstack-vault') }}")]},
+        "/nonexistent/erpstack-vault"),
     "archive of an image the bench does not use": (
         {"erpnext_image_archives": [{"name": "frappe/erpnext:v15.1.0", "path": "/srv/x.tar"}]},
         "names images the bench does not use: frappe/erpnext:v15.1.0"),
@@ -57,4 +63,4 @@ def test_preflight(outcomes, case):
     else:
         assert outcome != "passed", "preflight accepted a case it must refuse"
         assert expected in outcome, outcome
-    assert "x" * 20 not in outcome
+    assert "x" * 20 not in outcome and "sh0rt-pw" not in outcome

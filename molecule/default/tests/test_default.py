@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import BENCH, PROJECT_DIR
+from conftest import PROJECT_DIR
 
 SITES = ["erp.example.test", "hr.example.test"]
 LONG_RUNNING = ["db", "redis-cache", "redis-queue", "backend", "frontend", "websocket", "queue-short", "queue-long",
