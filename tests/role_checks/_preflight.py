@@ -63,3 +63,12 @@ def run_preflight(role, cases, base_facts, tmp):
     assert proc.returncode == 0, proc.stdout
     with open(str(results)) as handle:
         return json.load(handle)
+
+
+def check_outcome(outcome, expected):
+    """expected None: the preflight passed; else it refused the case with a message containing expected."""
+    if expected is None:
+        assert outcome == "passed"
+    else:
+        assert outcome != "passed", "preflight accepted a case it must refuse"
+        assert expected in outcome, outcome

@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import pytest
 
-from _preflight import run_preflight
+from _preflight import check_outcome, run_preflight
 
 BOOKWORM = {
     "distribution": "Debian",
@@ -102,10 +102,4 @@ def outcomes(tmp_path_factory):
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_preflight(outcomes, case):
-    expected = CASES[case][2]
-    outcome = outcomes[case]
-    if expected is None:
-        assert outcome == "passed"
-    else:
-        assert outcome != "passed", "preflight accepted a case it must refuse"
-        assert expected in outcome, outcome
+    check_outcome(outcomes[case], CASES[case][2])
