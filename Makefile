@@ -25,8 +25,9 @@ units: venv
 images:
 	tests/harness/images.sh
 
+SCENARIOS ?= default tls_multisite
 molecule: venv images
-	tests/harness/molecule.sh default
+	for s in $(SCENARIOS); do tests/harness/molecule.sh $$s || exit 1; done
 
 benchmark: venv images
 	benchmarks/converge.sh

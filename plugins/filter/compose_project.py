@@ -12,9 +12,12 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import (
     BenchSpecError,
     compose_project,
+    proxy_project,
     site_specs,
     user_host_scope,
 )
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.plan import bench_plan
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.traefik import traefik_configuration
 
 
 def _compose_project(bench):
@@ -31,6 +34,29 @@ def _user_host_scope(subnet):
         raise AnsibleFilterError("user_host_scope: %s" % exc)
 
 
+def _proxy_project(proxy):
+    try:
+        return proxy_project(proxy)
+    except BenchSpecError as exc:
+        raise AnsibleFilterError("proxy_project: %s" % exc)
+
+
+def _bench_plan(benches, resolvers=None, default_resolver="", dns_resolvers=None, proxy="traefik",
+                default_subnet="172.30.10.0/24"):
+    try:
+        return bench_plan(benches, resolvers=resolvers, default_resolver=default_resolver,
+                          dns_resolvers=dns_resolvers, proxy=proxy, default_subnet=default_subnet)
+    except BenchSpecError as exc:
+        raise AnsibleFilterError("erpnext_benches: %s" % exc)
+
+
+def _traefik_configuration(settings):
+    try:
+        return traefik_configuration(settings)
+    except BenchSpecError as exc:
+        raise AnsibleFilterError("traefik: %s" % exc)
+
+
 class FilterModule(object):
     """Bench description -> compose project."""
 
@@ -39,4 +65,7 @@ class FilterModule(object):
             "compose_project": _compose_project,
             "user_host_scope": _user_host_scope,
             "site_specs": site_specs,
+            "proxy_project": _proxy_project,
+            "bench_plan": _bench_plan,
+            "traefik_configuration": _traefik_configuration,
         }

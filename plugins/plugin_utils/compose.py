@@ -61,6 +61,7 @@ BENCH_KEYS = {
     "mariadb": dict,
     "restart": str,
     "resources": dict,
+    "proxy": dict,
     "extension": dict,
 }
 
@@ -177,6 +178,8 @@ def _db_service(bench):
     }
     if mariadb.get("config_file"):
         service["volumes"].append("%s:/etc/mysql/conf.d/erpstack.cnf:ro" % mariadb["config_file"])
+    if mariadb.get("config_hash"):
+        service["labels"][LABEL_PREFIX + ".config-hash"] = str(mariadb["config_hash"])
     return service
 
 
@@ -281,6 +284,11 @@ def compose_project(bench):
             for p in published
         ]
         services["frontend"]["networks"] = ["bench", "edge"]
+    proxy = bench.get("proxy")
+    if proxy:
+        for name, labels in proxy_labels(bench["name"], proxy).items():
+            services[name]["labels"].update(labels)
+            services[name]["networks"] = services[name]["networks"] + ["proxy"]
     for name, service in services.items():
         resources = _resources(bench, name)
         if resources:
@@ -297,6 +305,9 @@ def compose_project(bench):
     }
     if published:
         networks["edge"] = {"driver": "bridge", "labels": {LABEL_PREFIX + ".bench": bench["name"]}}
+    if proxy:
+        # created by the traefik role and shared by every bench; only the frontend and websocket join it
+        networks["proxy"] = {"external": True, "name": proxy["network"]}
 
     volumes = {name: {"labels": {LABEL_PREFIX + ".bench": bench["name"]}}
                for name in ("sites", "logs", "db-data", "redis-queue-data")}
@@ -323,6 +334,79 @@ def _attach_secrets(document, secrets):
         document["secrets"] = declared
 
 
+# Router priorities: an exact host beats a wildcard, and a site's /socket.io router beats its page router
+PRIORITY = {("exact", "http"): 200, ("exact", "ws"): 210, ("wildcard", "http"): 100, ("wildcard", "ws"): 110}
+
+
+def _host_rule(domains):
+    parts = []
+    for domain in domains:
+        if domain.startswith("*."):
+            # "$$" is Compose's escape for the regular expression's end anchor
+            parts.append("HostRegexp(`^[a-z0-9-]+%s$$`)" % re.escape(domain[1:]))
+        else:
+            parts.append("Host(`%s`)" % domain)
+    return " || ".join(parts)
+
+
+def proxy_labels(bench_name, proxy):
+    """Traefik labels for a bench's frontend and websocket services.
+
+    ``proxy``: ``network`` (the external network Traefik watches), ``entrypoint``, ``middlewares`` (applied to every
+    router, e.g. the security headers), ``max_body_bytes``, ``sites`` (planned sites: name, domains, tls_resolver,
+    router). Each site gets a page router to the frontend and a ``/socket.io`` router to the websocket service, per
+    kind of domain (exact or wildcard); each sets ``X-Frappe-Site-Name`` so aliases reach their site.
+    """
+    frontend = {
+        "traefik.enable": "true",
+        "traefik.docker.network": proxy["network"],
+        "traefik.http.services.%s-frontend.loadbalancer.server.port" % bench_name: "8080",
+        "traefik.http.middlewares.%s-body.buffering.maxRequestBodyBytes" % bench_name: str(proxy["max_body_bytes"]),
+    }
+    websocket = {
+        "traefik.enable": "true",
+        "traefik.docker.network": proxy["network"],
+        "traefik.http.services.%s-websocket.loadbalancer.server.port" % bench_name: "9000",
+    }
+    shared = list(proxy.get("middlewares") or [])
+    for site in proxy.get("sites") or []:
+        if site.get("state", "present") != "present":
+            continue
+        # each container defines the middlewares its own routers use: a router never waits for another container
+        header = "%s-%s-site" % (bench_name, site["router"])
+        frontend["traefik.http.middlewares.%s.headers.customrequestheaders.X-Frappe-Site-Name" % header] = site["name"]
+        websocket["traefik.http.middlewares.%s-ws.headers.customrequestheaders.X-Frappe-Site-Name" % header] = site["name"]
+        groups = (
+            ("exact", [d for d in site["domains"] if not d.startswith("*.")]),
+            ("wildcard", [d for d in site["domains"] if d.startswith("*.")]),
+        )
+        for kind, domains in groups:
+            if not domains:
+                continue
+            rule = _host_rule(domains)
+            base = "%s-%s%s" % (bench_name, site["router"], "" if kind == "exact" else "-wildcard")
+            for target, labels, router in (("http", frontend, base), ("ws", websocket, base + "-ws")):
+                prefix = "traefik.http.routers.%s" % router
+                if target == "http":
+                    chain = [header + "@docker", "%s-body@docker" % bench_name] + shared
+                else:
+                    chain = [header + "-ws@docker"] + shared
+                labels.update({
+                    prefix + ".rule": rule if target == "http" else "(%s) && PathPrefix(`/socket.io`)" % rule,
+                    prefix + ".entrypoints": proxy.get("entrypoint", "websecure"),
+                    prefix + ".priority": str(PRIORITY[(kind, target)]),
+                    prefix + ".service": "%s-%s" % (bench_name, "frontend" if target == "http" else "websocket"),
+                    prefix + ".middlewares": ",".join(chain),
+                    prefix + ".tls": "true",
+                })
+                if site.get("tls_resolver"):
+                    labels[prefix + ".tls.certresolver"] = site["tls_resolver"]
+                    if kind == "wildcard":
+                        for i, domain in enumerate(domains):
+                            labels["%s.tls.domains[%d].main" % (prefix, i)] = domain
+    return {"frontend": frontend, "websocket": websocket}
+
+
 SITE_DEFAULTS = {"apps": [], "default": False, "state": "present"}
 SITE_SECRET_KEYS = ("admin_password",)
 
@@ -336,3 +420,71 @@ def site_specs(sites):
         spec["has_admin_password"] = site.get("admin_password") is not None
         result.append(spec)
     return result
+
+
+PROXY_KEYS = ("name", "image", "network", "ports", "config_hash", "secrets", "environment", "restart", "resources",
+              "extension")
+
+
+def proxy_project(proxy):
+    """Return the compose document of the shared Traefik project.
+
+    ``proxy``: ``name`` (project), ``image``, ``network`` (the external network benches join), ``ports`` (list of
+    ``{host_ip, published, target}``), ``config_hash`` (a label: any change of the static configuration recreates the
+    container), ``secrets`` (``{name: {file, env}}``: mounted under /run/secrets, ``env`` names the ``*_FILE``
+    variable that points at it), ``environment``, ``restart``, ``resources`` (``{traefik: {...}}``), ``extension``.
+    """
+    unknown = sorted(set(proxy) - set(PROXY_KEYS))
+    if unknown:
+        raise BenchSpecError("proxy description has unknown keys: %s" % ", ".join(unknown))
+    image = proxy.get("image") or ""
+    if ":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest"):
+        raise BenchSpecError("image traefik=%r must be pinned to an exact tag" % image)
+    environment = dict(proxy.get("environment") or {})
+    secrets = proxy.get("secrets") or {}
+    for name, spec in sorted(secrets.items()):
+        if spec.get("env"):
+            environment[spec["env"]] = "/run/secrets/%s" % name
+    service = {
+        "image": image,
+        "restart": proxy.get("restart", "unless-stopped"),
+        "command": ["--configFile=/etc/traefik/traefik.yml"],
+        "ports": [
+            {"target": int(p["target"]), "published": str(p["published"]), "host_ip": p.get("host_ip", "0.0.0.0"),
+             "protocol": "tcp"}
+            for p in proxy.get("ports") or []
+        ],
+        "volumes": [
+            # read-only: Traefik only watches the engine's events and containers' labels
+            "/var/run/docker.sock:/var/run/docker.sock:ro",
+            "./traefik.yml:/etc/traefik/traefik.yml:ro",
+            "./dynamic:/etc/traefik/dynamic:ro",
+            "./certs:/etc/traefik/certs:ro",
+            "./acme:/etc/traefik/acme",
+        ],
+        "networks": {"proxy": {}},
+        "security_opt": ["no-new-privileges:true"],
+        # the static configuration enables ping on the internal metrics entrypoint
+        "healthcheck": _healthcheck(["CMD", "traefik", "healthcheck", "--configFile=/etc/traefik/traefik.yml"],
+                                    interval="5s", start_period="5s"),
+        "labels": {
+            LABEL_PREFIX + ".service": "traefik",
+            LABEL_PREFIX + ".role": "proxy",
+            LABEL_PREFIX + ".config-hash": str(proxy.get("config_hash", "")),
+        },
+    }
+    if environment:
+        service["environment"] = environment
+    if secrets:
+        service["secrets"] = sorted(secrets)
+    resources = _resources(proxy, "traefik")
+    if resources:
+        service["deploy"] = {"resources": resources}
+    document = {
+        "name": proxy.get("name", "traefik"),
+        "services": {"traefik": service},
+        "networks": {"proxy": {"external": True, "name": proxy["network"]}},
+    }
+    if secrets:
+        document["secrets"] = {name: {"file": spec["file"]} for name, spec in sorted(secrets.items())}
+    return deep_merge(document, proxy.get("extension") or {})

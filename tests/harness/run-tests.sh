@@ -58,4 +58,5 @@ stage units units
 stage build built_collection
 stage images tests/harness/images.sh
 stage molecule-default tests/harness/molecule.sh default
+stage molecule-tls_multisite tests/harness/molecule.sh tls_multisite
 summary

@@ -36,7 +36,9 @@ def _playbook(role, cases, base_facts, results):
                     "results": record % (json.dumps(name), "'passed'")}},
             ],
             "rescue": [{"name": "Record the refusal", "ansible.builtin.set_fact": {
-                "results": record % (json.dumps(name), "ansible_failed_result.msg")}}],
+                "results": record % (json.dumps(name), "([ansible_failed_result.msg] + ansible_failed_result.results"
+                                                       " | default([]) | map(attribute='msg', default='') | list)"
+                                                       " | select | join(' ')")}}],
         })
     tasks.append({"name": "Save the results", "ansible.builtin.copy": {
         "content": "{{ results | to_json }}", "dest": results, "mode": "0600"}})

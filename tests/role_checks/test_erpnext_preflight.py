@@ -24,16 +24,16 @@ CASES = {
     "v15 passes": ({"erpnext_version": "v15.85.1"}, None),
     "latest tag": ({"erpnext_version": "latest"}, "unpinned: frappe/erpnext:latest"),
     "empty tag": ({"erpnext_redis_version": ""}, "unpinned: redis:"),
-    "bench name with capitals": ({"erpnext_bench_name": "ERP"}, "Invalid bench 'ERP'"),
-    "subnet /25": ({"erpnext_network_subnet": "172.30.10.0/25"}, "got '172.30.10.0/25'"),
-    "subnet that is no address": ({"erpnext_network_subnet": "bench-net"}, "got 'bench-net'"),
+    "bench name with capitals": ({"erpnext_bench_name": "ERP"}, "bench 'ERP': the name must be lower-case"),
+    "subnet /25": ({"erpnext_network_subnet": "172.30.10.0/25"}, "network_subnet '172.30.10.0/25' must be an IPv4"),
+    "subnet that is no address": ({"erpnext_network_subnet": "bench-net"}, "network_subnet 'bench-net' must be"),
     "no gunicorn workers": ({"erpnext_gunicorn_workers": 0}, "must be positive"),
     "database prefix with a grant wildcard": ({"erpnext_site_db_prefix": "erp_"}, "which are grant wildcards"),
     "site name with an underscore": ({"erpnext_sites": [{"name": "erp_site.example.com"}]},
-                                     "invalid: erp_site.example.com"),
-    "site name with capitals": ({"erpnext_sites": [{"name": "ERP.example.com"}]}, "invalid: ERP.example.com"),
-    "site label starting with a dash": ({"erpnext_sites": [{"name": "-erp.example.com"}]}, "invalid: -erp.example.com"),
-    "duplicate site": ({"erpnext_sites": [SITE, SITE]}, "duplicates: erp.example.com"),
+                                     "site 'erp_site.example.com': the name must be a lower-case DNS host name"),
+    "site name with capitals": ({"erpnext_sites": [{"name": "ERP.example.com"}]}, "site 'ERP.example.com': the name"),
+    "site label starting with a dash": ({"erpnext_sites": [{"name": "-erp.example.com"}]}, "site '-erp.example.com': the"),
+    "duplicate site": ({"erpnext_sites": [SITE, SITE]}, "site 'erp.example.com': listed twice"),
     "two default sites": ({"erpnext_sites": [dict(SITE, default=True), {"name": "b.example.com", "default": True}]},
                           "at most one site may be the default"),
     "supplied admin password too short": (
@@ -44,7 +44,35 @@ CASES = {
         "/nonexistent/erpstack-vault"),
     "archive of an image the bench does not use": (
         {"erpnext_image_archives": [{"name": "frappe/erpnext:v15.1.0", "path": "/srv/x.tar"}]},
-        "names images the bench does not use: frappe/erpnext:v15.1.0"),
+        "names images no bench uses: frappe/erpnext:v15.1.0"),
+    # several benches, domains and certificate resolvers
+    "two benches pass": ({"erpnext_benches": [
+        {"name": "a", "sites": [dict(SITE, domains=["erp.example.com", "www.example.com"])]},
+        {"name": "b", "network_subnet": "172.30.11.0/24", "version": "v15.85.1", "sites": [{"name": "b.example.com"}]},
+    ]}, None),
+    "domain claimed by sites of two benches": ({"erpnext_benches": [
+        {"name": "a", "sites": [dict(SITE, domains=["erp.example.com", "shop.example.com"])]},
+        {"name": "b", "network_subnet": "172.30.11.0/24", "sites": [{"name": "shop.example.com"}]},
+    ]}, "domain 'shop.example.com' is claimed by bench 'a', site 'erp.example.com' and by bench 'b'"),
+    "invalid domain": ({"erpnext_sites": [dict(SITE, domains=["erp.example.com", "shop_example.com"])]},
+                       "invalid domain 'shop_example.com'"),
+    "unknown certificate resolver": ({
+        "traefik_certificate_resolvers": {"letsencrypt": {"challenge": "http"}},
+        "erpnext_sites": [dict(SITE, tls_resolver="letsencrypt-prod")],
+    }, "unknown certificate resolver 'letsencrypt-prod' (known: letsencrypt)"),
+    "wildcard domain with an HTTP-01 resolver": ({
+        "traefik_certificate_resolvers": {"letsencrypt": {"challenge": "http"}},
+        "erpnext_tls_resolver": "letsencrypt",
+        "erpnext_sites": [dict(SITE, domains=["*.example.com"])],
+    }, "wildcard domains *.example.com need a DNS-01 resolver"),
+    "second bench without its own subnet": ({"erpnext_benches": [
+        {"name": "a", "sites": []}, {"name": "b", "sites": []}]}, "every bench after the first needs its own"),
+    "overlapping bench subnets": ({"erpnext_benches": [
+        {"name": "a", "network_subnet": "172.30.0.0/16", "sites": []},
+        {"name": "b", "network_subnet": "172.30.11.0/24", "sites": []}]}, "overlaps bench 'a'"),
+    "the same bench twice": ({"erpnext_benches": [{"name": "a"}, {"name": "a", "network_subnet": "10.1.0.0/16"}]},
+                             "bench 'a' is listed twice"),
+    "unknown bench key": ({"erpnext_benches": [{"name": "a", "gunicorn": 3}]}, "unknown keys gunicorn"),
 }
 
 

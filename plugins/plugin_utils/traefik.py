@@ -1,0 +1,206 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 erpstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Pure function: the traefik role's settings -> Traefik's static and dynamic configuration (dicts).
+
+Secret values never enter or leave this function: DNS credentials, certificate keys and the dashboard's users file are
+referred to by the names of the secret files the role writes, and passed to Traefik as files.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import BenchSpecError, deep_merge
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.plan import is_host
+
+CONTAINER_DIR = "/etc/traefik"
+ACME_STORAGE = CONTAINER_DIR + "/acme/acme.json"
+CHALLENGES = {"http": "httpChallenge", "tlsalpn": "tlsChallenge", "dns": "dnsChallenge"}
+TLS_VERSIONS = ("VersionTLS12", "VersionTLS13")
+RESOLVER_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+ENV_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,127}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+SECURITY_MIDDLEWARE = "erpstack-security-headers"
+DASHBOARD_AUTH = "erpstack-dashboard-auth"
+SETTINGS = (
+    "network", "email", "ca_server", "ca_bundle", "resolvers", "default_resolver", "tls_min_version",
+    "cipher_suites", "hsts_max_age", "hsts_include_subdomains", "hsts_preload", "frame_options", "referrer_policy",
+    "certificates", "default_certificate", "dashboard", "log_level", "static_extension",
+)
+
+
+def dns_secret_name(resolver, env):
+    return "dns.%s.%s" % (resolver, env.lower())
+
+
+def _check(settings):
+    errors = []
+    unknown = sorted(set(settings) - set(SETTINGS))
+    if unknown:
+        errors.append("unknown settings: %s" % ", ".join(unknown))
+    resolvers = settings.get("resolvers") or {}
+    if not isinstance(resolvers, dict):
+        return errors + ["traefik_certificate_resolvers must be a dict of resolver name -> settings"]
+    for name, spec in resolvers.items():
+        where = "resolver %r" % name
+        if not RESOLVER_RE.match(str(name)):
+            errors.append("%s: names are lower-case letters, digits, '-' and '_'" % where)
+        spec = spec or {}
+        challenge = spec.get("challenge", "http")
+        if challenge not in CHALLENGES:
+            errors.append("%s: challenge %r is not one of %s" % (where, challenge, ", ".join(CHALLENGES)))
+        extra = sorted(set(spec) - {"challenge", "provider", "credentials", "dns_servers", "delay"})
+        if extra:
+            errors.append("%s: unknown keys %s" % (where, ", ".join(extra)))
+        if challenge == "dns":
+            if not spec.get("provider"):
+                errors.append("%s: DNS-01 needs the lego provider name (provider: cloudflare, route53, ...)" % where)
+            credentials = spec.get("credentials")
+            if not isinstance(credentials, dict) or not credentials:
+                errors.append("%s: DNS-01 needs the provider's credentials ({ENV_NAME: value}, e.g. from the vault)"
+                              % where)
+            else:
+                for env, value in credentials.items():
+                    if not ENV_RE.match(str(env)):
+                        errors.append("%s: credential name %r is not an environment variable name" % (where, env))
+                    if value in (None, ""):
+                        errors.append("%s: credential %s is empty" % (where, env))
+        elif spec.get("credentials") or spec.get("provider"):
+            errors.append("%s: provider and credentials belong to DNS-01 resolvers only" % where)
+    if resolvers and not EMAIL_RE.match(str(settings.get("email") or "")):
+        errors.append("traefik_acme_email must be the e-mail address ACME accounts are registered with (got %r)"
+                      % settings.get("email"))
+    default = settings.get("default_resolver") or ""
+    if default and default not in resolvers:
+        errors.append("traefik_default_certresolver %r is not a configured resolver (known: %s)"
+                      % (default, ", ".join(resolvers) or "none"))
+    ca_server = settings.get("ca_server") or ""
+    if resolvers and not ca_server.startswith("https://"):
+        errors.append("the ACME server URL must start with https:// (got %r)" % ca_server)
+    if settings.get("tls_min_version", "VersionTLS12") not in TLS_VERSIONS:
+        errors.append("traefik_tls_min_version must be one of %s (older versions are not offered)"
+                      % ", ".join(TLS_VERSIONS))
+    age = settings.get("hsts_max_age", 0)
+    if isinstance(age, bool) or not isinstance(age, int) or age < 0:
+        errors.append("traefik_hsts_max_age must be a whole number of seconds >= 0 (got %r)" % (age,))
+    if settings.get("hsts_preload") and (not isinstance(age, int) or age < 31536000
+                                         or not settings.get("hsts_include_subdomains")):
+        errors.append("HSTS preload needs traefik_hsts_max_age >= 31536000 and traefik_hsts_include_subdomains")
+    dashboard = settings.get("dashboard") or {}
+    if dashboard.get("enabled") and not is_host(dashboard.get("host")):
+        errors.append("the dashboard needs its own host name (traefik_dashboard_host, got %r)" % dashboard.get("host"))
+    if settings.get("frame_options") not in (None, "DENY", "SAMEORIGIN"):
+        errors.append("traefik_frame_options must be DENY or SAMEORIGIN")
+    return errors
+
+
+def traefik_configuration(settings):
+    """Return ``{static, dynamic, secrets, environment}`` for the settings (raises BenchSpecError listing all errors).
+
+    ``secrets``: ``{name: {env}}`` for the secret files the role must write (DNS credentials are passed to lego as
+    ``<ENV>_FILE``); ``environment``: plain variables for the Traefik container.
+    """
+    errors = _check(settings)
+    if errors:
+        raise BenchSpecError("; ".join(errors))
+    resolvers = settings.get("resolvers") or {}
+    secrets = {}
+    environment = {}
+    static_resolvers = {}
+    for name, spec in sorted(resolvers.items()):
+        spec = spec or {}
+        challenge = spec.get("challenge", "http")
+        acme = {"email": settings["email"], "storage": ACME_STORAGE, "caServer": settings["ca_server"]}
+        if challenge == "http":
+            acme["httpChallenge"] = {"entryPoint": "web"}
+        elif challenge == "tlsalpn":
+            acme["tlsChallenge"] = {}
+        else:
+            dns = {"provider": spec["provider"]}
+            if spec.get("dns_servers"):
+                dns["resolvers"] = list(spec["dns_servers"])
+            if spec.get("delay"):
+                dns["propagation"] = {"delayBeforeChecks": "%ds" % int(spec["delay"])}
+            acme["dnsChallenge"] = dns
+            for env in sorted(spec["credentials"]):
+                secrets[dns_secret_name(name, env)] = {"env": env + "_FILE"}
+        static_resolvers[name] = {"acme": acme}
+    if settings.get("ca_bundle"):
+        environment["LEGO_CA_CERTIFICATES"] = CONTAINER_DIR + "/certs/acme-ca.pem"
+
+    static = {
+        "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
+        "log": {"level": settings.get("log_level", "INFO"), "format": "json"},
+        # JSON access log without request headers (they may carry session cookies or basic-auth credentials)
+        "accessLog": {"format": "json", "fields": {"defaultMode": "keep", "headers": {"defaultMode": "drop"}}},
+        "entryPoints": {
+            "web": {
+                "address": ":80",
+                "http": {"redirections": {"entryPoint": {"to": "websecure", "scheme": "https", "permanent": True}}},
+            },
+            "websecure": {"address": ":443", "http": {"tls": {}}, "http2": {"maxConcurrentStreams": 250}},
+            # not published: Prometheus scrapes it over the shared network, the health check pings it
+            "metrics": {"address": ":8082"},
+        },
+        "ping": {"entryPoint": "metrics"},
+        "metrics": {"prometheus": {"entryPoint": "metrics", "addEntryPointsLabels": True,
+                                   "addRoutersLabels": True, "addServicesLabels": True}},
+        "providers": {
+            "docker": {"exposedByDefault": False, "network": settings["network"], "watch": True},
+            "file": {"directory": CONTAINER_DIR + "/dynamic", "watch": True},
+        },
+    }
+    if static_resolvers:
+        static["certificatesResolvers"] = static_resolvers
+    dashboard = settings.get("dashboard") or {}
+    if dashboard.get("enabled"):
+        static["api"] = {"dashboard": True, "insecure": False}
+        secrets["dashboard_users"] = {"env": ""}
+    static = deep_merge(static, settings.get("static_extension") or {})
+
+    headers = {
+        "stsSeconds": int(settings.get("hsts_max_age", 31536000)),
+        "stsIncludeSubdomains": bool(settings.get("hsts_include_subdomains", True)),
+        "stsPreload": bool(settings.get("hsts_preload", False)),
+        "forceSTSHeader": True,
+        "contentTypeNosniff": True,
+        "customFrameOptionsValue": settings.get("frame_options") or "SAMEORIGIN",
+        "referrerPolicy": settings.get("referrer_policy") or "strict-origin-when-cross-origin",
+    }
+    tls_options = {"minVersion": settings.get("tls_min_version", "VersionTLS12"), "sniStrict": False,
+                   "alpnProtocols": ["h2", "http/1.1", "acme-tls/1"]}
+    if settings.get("cipher_suites"):
+        tls_options["cipherSuites"] = list(settings["cipher_suites"])
+    dynamic = {
+        "http": {"middlewares": {SECURITY_MIDDLEWARE: {"headers": headers}}},
+        "tls": {"options": {"default": tls_options}},
+    }
+    certificates = []
+    for index in range(int(settings.get("certificates") or 0)):
+        secrets["tls_key_%d" % index] = {"env": ""}
+        certificates.append({"certFile": "%s/certs/cert-%d.pem" % (CONTAINER_DIR, index),
+                             "keyFile": "/run/secrets/tls_key_%d" % index})
+    if certificates:
+        dynamic["tls"]["certificates"] = certificates
+    if settings.get("default_certificate"):
+        secrets["tls_default_key"] = {"env": ""}
+        dynamic["tls"]["stores"] = {"default": {"defaultCertificate": {
+            "certFile": CONTAINER_DIR + "/certs/default.pem", "keyFile": "/run/secrets/tls_default_key"}}}
+    if dashboard.get("enabled"):
+        dynamic["http"]["middlewares"][DASHBOARD_AUTH] = {
+            "basicAuth": {"usersFile": "/run/secrets/dashboard_users", "realm": "traefik"}}
+        router = {
+            "rule": "Host(`%s`)" % dashboard["host"],
+            "entryPoints": ["websecure"],
+            "service": "api@internal",
+            "middlewares": [DASHBOARD_AUTH, SECURITY_MIDDLEWARE],
+            "tls": {},
+        }
+        if settings.get("default_resolver"):
+            router["tls"] = {"certResolver": settings["default_resolver"]}
+        dynamic["http"]["routers"] = {"dashboard": router}
+    return {"static": static, "dynamic": dynamic, "secrets": secrets, "environment": environment}
