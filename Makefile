@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: deploy test venv lint units molecule images benchmark clean
+.PHONY: deploy test venv lint units molecule images benchmark benchmark-tuning clean
 
 deploy:
 	tests/harness/venv.sh requirements.txt
@@ -31,6 +31,13 @@ molecule: venv images
 
 benchmark: venv images
 	benchmarks/converge.sh
+
+# MariaDB stock vs tuned drop-in (sysbench) and Redis with vs without AOF; figures only, not part of `make test`.
+# empty: the drop-in the erpnext role renders for the benchmark's memory limit (benchmarks/render_cnf.py)
+TUNED_CNF ?=
+benchmark-tuning: venv images
+	benchmarks/mariadb_tuning.sh $(TUNED_CNF)
+	benchmarks/redis_aof.sh
 
 clean:
 	rm -rf $(VENV) .cache tests/output

@@ -17,6 +17,12 @@ from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import (
     user_host_scope,
 )
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.plan import bench_plan
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.sizing import (
+    SizingError,
+    bench_sizing,
+    check_mariadb_settings,
+    compose_resources,
+)
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.traefik import traefik_configuration
 
 
@@ -57,6 +63,22 @@ def _traefik_configuration(settings):
         raise AnsibleFilterError("traefik: %s" % exc)
 
 
+def _bench_sizing(host_memory_mb, host_cpus, benches, profile="auto", overrides=None, reserve_mb=None,
+                  proxy_memory_mb=256, counts=None):
+    try:
+        return bench_sizing(host_memory_mb, host_cpus, benches, profile=profile, overrides=overrides,
+                            reserve_mb=reserve_mb, proxy_memory_mb=proxy_memory_mb, counts=counts)
+    except SizingError as exc:
+        raise AnsibleFilterError("sizing: %s" % exc)
+
+
+def _mariadb_settings_check(settings, memory_mib, where="db"):
+    try:
+        return check_mariadb_settings(settings, memory_mib, where)
+    except SizingError as exc:
+        raise AnsibleFilterError("erpnext_mariadb_config: %s" % exc)
+
+
 class FilterModule(object):
     """Bench description -> compose project."""
 
@@ -68,4 +90,7 @@ class FilterModule(object):
             "proxy_project": _proxy_project,
             "bench_plan": _bench_plan,
             "traefik_configuration": _traefik_configuration,
+            "bench_sizing": _bench_sizing,
+            "bench_resources": compose_resources,
+            "mariadb_settings_check": _mariadb_settings_check,
         }

@@ -45,6 +45,9 @@ REDIS_START = (
     " && exec redis-server /run/redis/auth.conf {options}"
 )
 REDIS_PING = 'REDISCLI_AUTH="$$(cat /run/secrets/{secret})" redis-cli ping | grep -q PONG'
+# Read last by the server (Debian's and the official image's my.cnf include conf.d/ and then mariadb.conf.d/, whose
+# 50-server.cnf would otherwise override the collation Frappe needs)
+MARIADB_DROPIN = "/etc/mysql/mariadb.conf.d/99-erpstack.cnf"
 # uids of the images' service users: MariaDB's mysql, Redis's redis, Frappe's frappe
 MARIADB_UID = 999
 REDIS_UID = 999
@@ -62,6 +65,7 @@ BENCH_KEYS = {
     "restart": str,
     "resources": dict,
     "proxy": dict,
+    "redis": dict,
     "extension": dict,
 }
 
@@ -177,7 +181,7 @@ def _db_service(bench):
         "labels": _labels(bench, "db", "database"),
     }
     if mariadb.get("config_file"):
-        service["volumes"].append("%s:/etc/mysql/conf.d/erpstack.cnf:ro" % mariadb["config_file"])
+        service["volumes"].append("%s:%s:ro" % (mariadb["config_file"], MARIADB_DROPIN))
     if mariadb.get("config_hash"):
         service["labels"][LABEL_PREFIX + ".config-hash"] = str(mariadb["config_hash"])
     return service
@@ -185,7 +189,17 @@ def _db_service(bench):
 
 def _redis_service(bench, name, persistent):
     secret = name.replace("-", "_") + "_password"
-    options = "--save '' --appendonly " + ("yes --appendfsync everysec" if persistent else "no")
+    if persistent:
+        # queued jobs: every write in the append-only file (fsync each second), never evicted
+        options = "--save '' --appendonly yes --appendfsync everysec --maxmemory-policy noeviction"
+    else:
+        # a cache: bounded, least recently used keys evicted first, nothing written to disk
+        options = "--save '' --appendonly no --maxmemory-policy allkeys-lru"
+        maxmemory = (bench.get("redis") or {}).get("cache_maxmemory")
+        if maxmemory:
+            if not re.match(r"^[0-9]+(kb|mb|gb)?$", str(maxmemory)):
+                raise BenchSpecError("redis cache_maxmemory %r must be like 512mb" % maxmemory)
+            options += " --maxmemory %s" % maxmemory
     service = {
         "image": bench["images"]["redis"],
         "restart": bench.get("restart", "unless-stopped"),

@@ -27,7 +27,7 @@ CASES = {
     "bench name with capitals": ({"erpnext_bench_name": "ERP"}, "bench 'ERP': the name must be lower-case"),
     "subnet /25": ({"erpnext_network_subnet": "172.30.10.0/25"}, "network_subnet '172.30.10.0/25' must be an IPv4"),
     "subnet that is no address": ({"erpnext_network_subnet": "bench-net"}, "network_subnet 'bench-net' must be"),
-    "no gunicorn workers": ({"erpnext_gunicorn_workers": 0}, "must be positive"),
+    "negative gunicorn workers": ({"erpnext_gunicorn_workers": -1}, "gunicorn_workers must be a whole number >= 1 (got -1)"),
     "database prefix with a grant wildcard": ({"erpnext_site_db_prefix": "erp_"}, "which are grant wildcards"),
     "site name with an underscore": ({"erpnext_sites": [{"name": "erp_site.example.com"}]},
                                      "site 'erp_site.example.com': the name must be a lower-case DNS host name"),
@@ -73,13 +73,26 @@ CASES = {
     "the same bench twice": ({"erpnext_benches": [{"name": "a"}, {"name": "a", "network_subnet": "10.1.0.0/16"}]},
                              "bench 'a' is listed twice"),
     "unknown bench key": ({"erpnext_benches": [{"name": "a", "gunicorn": 3}]}, "unknown keys gunicorn"),
+    # sizing (the host: 8 GiB, 4 CPUs)
+    "fixed profile passes": ({"erpnext_sizing_profile": "medium"}, None),
+    "unknown sizing profile": ({"erpnext_sizing_profile": "huge"}, "unknown sizing profile 'huge'"),
+    "buffer pool larger than the db's memory": (
+        {"erpnext_mariadb_config_extension": {"innodb_buffer_pool_size": "4G"}},
+        "innodb_buffer_pool_size 4G does not fit the db's memory limit of 2846 MiB"),
+    "negative memory": ({"erpnext_sizing_overrides": {"erpnext": {"db": {"memory": -512}}}}, "must be positive"),
+    "non-numeric memory": ({"erpnext_sizing_overrides": {"erpnext": {"redis-cache": {"memory": "plenty"}}}},
+                           "'plenty' is not a size"),
+    "benches larger than the host": ({"erpnext_sizing_profile": "large"},
+                                     "the benches' memory limits add up to 8186 MiB but the host can give 7117 MiB"),
+    "too many gunicorn workers for the connections": ({"erpnext_gunicorn_workers": 40}, "raise max_connections"),
 }
 
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory):
     cases = {name: ({}, role_vars) for name, (role_vars, _msg) in CASES.items()}
-    return run_preflight("erpnext", cases, {}, tmp_path_factory.mktemp("erpnext_preflight"))
+    facts = {"ansible_memtotal_mb": 8192, "ansible_processor_vcpus": 4}
+    return run_preflight("erpnext", cases, facts, tmp_path_factory.mktemp("erpnext_preflight"))
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

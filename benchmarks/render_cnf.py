@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 erpstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Print the MariaDB drop-in the erpnext role renders for a db service limited to MEMORY (e.g. 2g).
+
+Frappe's settings from the role's defaults plus the sizing of plugins/plugin_utils/sizing.py, as
+roles/erpnext/templates/erpstack.cnf.j2 renders them. usage: python benchmarks/render_cnf.py 2g [MAX_CONNECTIONS]
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import sys
+
+import yaml
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "collections"))
+
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.sizing import (  # noqa: E402
+    mariadb_sizing,
+    parse_size,
+)
+
+
+def main(argv):
+    memory_mib = parse_size(argv[1], "memory") // (1024 * 1024)
+    connections = int(argv[2]) if len(argv) > 2 else 100
+    with open(os.path.join(ROOT, "roles", "erpnext", "defaults", "main.yml")) as handle:
+        settings = dict(yaml.safe_load(handle)["erpnext_mariadb_config"])
+    settings.update(mariadb_sizing(memory_mib, connections))
+    print("# erpstack: the erpnext role's drop-in for a db limited to %d MiB" % memory_mib)
+    print("[mariadbd]")
+    for key in sorted(settings):
+        print("%s = %s" % (key, settings[key]))
+
+
+if __name__ == "__main__":
+    main(sys.argv)
