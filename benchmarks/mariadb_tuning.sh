@@ -9,7 +9,7 @@
 # env:   MEM=2g CPUS=<nproc> ROUNDS=2 TIME=60 WARMUP=10 TABLES=8 RAND_TYPE=uniform WORKLOADS="oltp_read_write oltp_write_only"
 #        SCENARIOS="main sizing"
 #        main:   DATA_MB=900 (> the stock 128 MB buffer pool, < the tuned one) or TABLE_SIZE=rows, THREADS=16
-#        sizing: DATA2_MB=512 (4x the stock pool, still fits the tuned one) or TABLE_SIZE2=rows, THREADS2=64
+#        sizing: DATA2_MB=512 (4x the stock pool, still fits the tuned one) or TABLE_SIZE2=rows, THREADS2=96 (the tuned max_connections, 100, less a few)
 #
 # Method: each scenario's data set is prepared ONCE (sysbench prepare under the stock config) into a pristine volume.
 # Every measured run starts from a fresh copy of it (the server is stopped while copying), so both configs see the
@@ -20,7 +20,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 MEM=${MEM:-2g} CPUS=${CPUS:-$(nproc)} ROUNDS=${ROUNDS:-2} TIME=${TIME:-60} WARMUP=${WARMUP:-10} TABLES=${TABLES:-8}
 RAND_TYPE=${RAND_TYPE:-uniform} WORKLOADS=${WORKLOADS:-oltp_read_write oltp_write_only} SCENARIOS=${SCENARIOS:-main sizing}
-THREADS=${THREADS:-16} THREADS2=${THREADS2:-64} DATA_MB=${DATA_MB:-900} DATA2_MB=${DATA2_MB:-512}
+THREADS=${THREADS:-16} THREADS2=${THREADS2:-96} DATA_MB=${DATA_MB:-900} DATA2_MB=${DATA2_MB:-512}
 # InnoDB bytes per sysbench row (clustered + secondary index k, measured on MariaDB 10.11): sizes the tables from *_MB.
 ROW_BYTES=${ROW_BYTES:-246}
 TABLE_SIZE=${TABLE_SIZE:-$((DATA_MB * 1048576 / TABLES / ROW_BYTES))}
