@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import (
@@ -26,57 +28,15 @@ from ansible_collections.erpstack.erpnext.plugins.plugin_utils.sizing import (
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.traefik import traefik_configuration
 
 
-def _compose_project(bench):
-    try:
-        return compose_project(bench)
-    except BenchSpecError as exc:
-        raise AnsibleFilterError("compose_project: %s" % exc)
-
-
-def _user_host_scope(subnet):
-    try:
-        return user_host_scope(subnet)
-    except (BenchSpecError, ValueError) as exc:
-        raise AnsibleFilterError("user_host_scope: %s" % exc)
-
-
-def _proxy_project(proxy):
-    try:
-        return proxy_project(proxy)
-    except BenchSpecError as exc:
-        raise AnsibleFilterError("proxy_project: %s" % exc)
-
-
-def _bench_plan(benches, resolvers=None, default_resolver="", dns_resolvers=None, proxy="traefik",
-                default_subnet="172.30.10.0/24"):
-    try:
-        return bench_plan(benches, resolvers=resolvers, default_resolver=default_resolver,
-                          dns_resolvers=dns_resolvers, proxy=proxy, default_subnet=default_subnet)
-    except BenchSpecError as exc:
-        raise AnsibleFilterError("erpnext_benches: %s" % exc)
-
-
-def _traefik_configuration(settings):
-    try:
-        return traefik_configuration(settings)
-    except BenchSpecError as exc:
-        raise AnsibleFilterError("traefik: %s" % exc)
-
-
-def _bench_sizing(host_memory_mb, host_cpus, benches, profile="auto", overrides=None, reserve_mb=None,
-                  proxy_memory_mb=256, counts=None):
-    try:
-        return bench_sizing(host_memory_mb, host_cpus, benches, profile=profile, overrides=overrides,
-                            reserve_mb=reserve_mb, proxy_memory_mb=proxy_memory_mb, counts=counts)
-    except SizingError as exc:
-        raise AnsibleFilterError("sizing: %s" % exc)
-
-
-def _mariadb_settings_check(settings, memory_mib, where="db"):
-    try:
-        return check_mariadb_settings(settings, memory_mib, where)
-    except SizingError as exc:
-        raise AnsibleFilterError("erpnext_mariadb_config: %s" % exc)
+def _reporting(func, label, errors=(BenchSpecError,)):
+    """``func`` as a filter whose invalid-input errors become AnsibleFilterError prefixed with ``label``."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except errors as exc:
+            raise AnsibleFilterError("%s: %s" % (label, exc))
+    return wrapper
 
 
 class FilterModule(object):
@@ -84,13 +44,13 @@ class FilterModule(object):
 
     def filters(self):
         return {
-            "compose_project": _compose_project,
-            "user_host_scope": _user_host_scope,
+            "compose_project": _reporting(compose_project, "compose_project"),
+            "user_host_scope": _reporting(user_host_scope, "user_host_scope", (BenchSpecError, ValueError)),
             "site_specs": site_specs,
-            "proxy_project": _proxy_project,
-            "bench_plan": _bench_plan,
-            "traefik_configuration": _traefik_configuration,
-            "bench_sizing": _bench_sizing,
+            "proxy_project": _reporting(proxy_project, "proxy_project"),
+            "bench_plan": _reporting(bench_plan, "erpnext_benches"),
+            "traefik_configuration": _reporting(traefik_configuration, "traefik"),
+            "bench_sizing": _reporting(bench_sizing, "sizing", (SizingError,)),
             "bench_resources": compose_resources,
-            "mariadb_settings_check": _mariadb_settings_check,
+            "mariadb_settings_check": _reporting(check_mariadb_settings, "erpnext_mariadb_config", (SizingError,)),
         }
