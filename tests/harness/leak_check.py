@@ -5,7 +5,7 @@
 
 usage: leak_check.py TARGET PS_LOG_IN_TARGET LOG_FILE...
 Sources: the given Ansible logs (a -vvv converge), the host process list sampled during that converge, `docker inspect`
-of every container, and every file under /opt/erpstack except the secrets/ directories. Prints only secret names.
+of every container, and every file under /opt/erpstack and /etc/erpstack except the secrets/ directories. Prints only secret names.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,13 +14,17 @@ import subprocess
 import sys
 
 
+# The benches' projects, and the backup tool's configuration and secrets (restic's password and credentials)
+ROOTS = "/opt/erpstack /etc/erpstack"
+
+
 def target(name, script):
     return subprocess.run(["docker", "exec", name, "sh", "-c", script], stdout=subprocess.PIPE, check=True).stdout
 
 
 def main(argv):
     name, ps_log, logs = argv[1], argv[2], argv[3:]
-    listing = target(name, "find /opt/erpstack -path '*/secrets/*' -type f").decode().split()
+    listing = target(name, "find %s -path '*/secrets/*' -type f 2>/dev/null || true" % ROOTS).decode().split()
     secrets = {}
     for path in listing:
         value = target(name, "cat %s" % path).decode("utf-8", "replace")
@@ -33,7 +37,8 @@ def main(argv):
     sources["process list"] = target(name, "cat %s" % ps_log).decode("utf-8", "replace")
     sources["docker inspect"] = target(name, "docker inspect $(docker ps -aq)").decode("utf-8", "replace")
     sources["project files"] = target(
-        name, "find /opt/erpstack -type f -not -path '*/secrets/*' -exec cat {} +").decode("utf-8", "replace")
+        name, "find %s -type f -not -path '*/secrets/*' -exec cat {} + 2>/dev/null || true" % ROOTS
+    ).decode("utf-8", "replace")
 
     # The check must be able to fail: the samples have to show the site creation they were taken for.
     samples = sources["process list"].count("\n---\n")

@@ -59,4 +59,5 @@ stage build built_collection
 stage images tests/harness/images.sh
 stage molecule-default tests/harness/molecule.sh default
 stage molecule-tls_multisite tests/harness/molecule.sh tls_multisite
+stage molecule-backup_restore tests/harness/molecule.sh backup_restore
 summary

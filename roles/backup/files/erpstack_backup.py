@@ -1,0 +1,1192 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 erpstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""erpstack-backup: back up, restore and drill the ERPNext benches of this host.
+
+Installed by the ``erpstack.erpnext.backup`` role in ``/usr/local/lib/erpstack/`` with the launcher
+``/usr/local/sbin/erpstack-backup`` (Python 3.8+ standard library only), and run by its systemd
+timers (or cron), by ``playbooks/restore.yml`` and by ``playbooks/restore_drill.yml``. It reads one JSON file
+(``/etc/erpstack/backup/config.json``, written by the role) that holds no secret: only paths to secret files.
+
+A backup set is a directory ``BACKUP_DIR/BENCH/SET`` (SET is the UTC time, ``20261125T023000Z``) with, per site,
+``SITE/database.sql.gz`` (logical method), ``SITE/files.tgz``, ``SITE/private-files.tgz``, ``SITE/site_config.json``
+(secret-bearing: the encryption key), and for the physical method ``mariadb/backup.xb`` (a ``mariadb-backup``
+stream, full or incremental) plus ``mariadb/xtrabackup_checkpoints``. ``manifest.json`` is written last, after every
+file's SHA-256: a set is complete exactly when it has a manifest. A run builds the set under ``.partial-SET`` and
+renames it when it is complete, so a failed run leaves nothing that looks like a backup.
+
+Secrets never reach an argument list: passwords go to ``bench`` and to the MariaDB tools on standard input, restic
+reads its password and repository from files and its credentials from the environment.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import contextlib
+import datetime
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+__metaclass__ = type
+
+CONFIG_PATH = "/etc/erpstack/backup/config.json"
+BENCH_DIR = "/home/frappe/frappe-bench"
+SET_RE = re.compile(r"^(\d{8}T\d{6}Z)$")
+SET_FORMAT = "%Y%m%dT%H%M%SZ"
+MANIFEST = "manifest.json"
+FORMAT_VERSION = 1
+SITE_FILES = ("database.sql.gz", "files.tgz", "private-files.tgz", "site_config.json")
+LOG_PREFIX = "erpstack-backup"
+
+
+class BackupError(Exception):
+    """A failure the tool reports in one line and exits non-zero for."""
+
+
+def log(message):
+    print("%s: %s" % (LOG_PREFIX, message), file=sys.stderr, flush=True)
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
+def set_name(moment):
+    return moment.strftime(SET_FORMAT)
+
+
+def set_time(name):
+    return datetime.datetime.strptime(name, SET_FORMAT).replace(tzinfo=datetime.timezone.utc)
+
+
+# --- retention ------------------------------------------------------------------------------------------------
+
+
+def retention_keep(sets, policy):
+    """Which sets a keep-daily/weekly/monthly policy keeps, with restic's semantics.
+
+    ``sets`` maps a set name to its base set name (None for a full backup). Going from the newest set to the oldest,
+    each rule keeps the newest set of each of its last N periods (day, ISO week, month) that has one. The newest set
+    is always kept, and so is every set a kept incremental set is built on.
+    """
+    names = sorted(sets, reverse=True)
+    keep = set()
+    if not names:
+        return keep
+    keep.add(names[0])
+    rules = (
+        ("daily", lambda t: t.strftime("%Y-%m-%d")),
+        ("weekly", lambda t: "%d-%02d" % t.isocalendar()[:2]),
+        ("monthly", lambda t: t.strftime("%Y-%m")),
+    )
+    for rule, bucket in rules:
+        limit = int(policy.get(rule) or 0)
+        seen = []
+        for name in names:
+            if len(seen) >= limit:
+                break
+            key = bucket(set_time(name))
+            if key not in seen:
+                seen.append(key)
+                keep.add(name)
+    for name in sorted(keep):
+        base = sets.get(name)
+        while base:
+            keep.add(base)
+            base = sets.get(base)
+    return keep
+
+
+# --- small helpers --------------------------------------------------------------------------------------------
+
+
+def sha256_file(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def tree_files(root):
+    out = []
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            path = os.path.join(folder, name)
+            out.append(os.path.relpath(path, root))
+    return sorted(out)
+
+
+def tree_size(root):
+    return sum(os.path.getsize(os.path.join(root, rel)) for rel in tree_files(root))
+
+
+def write_json_atomic(path, data, mode=0o600):
+    folder = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2, sort_keys=True)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def read_json(path, default=None):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return default
+
+
+def read_secret(path, what):
+    try:
+        with open(path) as f:
+            value = f.read().strip("\n")
+    except OSError as err:
+        raise BackupError("cannot read %s from %s: %s" % (what, path, err.strerror)) from None
+    if not value or "\n" in value:
+        raise BackupError("%s in %s must be one non-empty line" % (what, path))
+    return value
+
+
+def sql_string(value):
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def sql_ident(value):
+    return "`" + value.replace("`", "``") + "`"
+
+
+def tail(text, lines=15):
+    return "\n".join((text or "").strip().splitlines()[-lines:])
+
+
+def run(argv, what, stdin=None, stdout=subprocess.PIPE, env=None, check=True, cwd=None):
+    """Run a command; return its standard output as text (or None when it goes to a file)."""
+    proc = subprocess.run(
+        argv, input=stdin, stdout=stdout, stderr=subprocess.PIPE, env=env, check=False, cwd=cwd,
+        universal_newlines=stdout == subprocess.PIPE and (stdin is None or isinstance(stdin, str)),
+    )
+    if check and proc.returncode != 0:
+        err = proc.stderr if isinstance(proc.stderr, str) else proc.stderr.decode("utf-8", "replace")
+        raise BackupError("%s failed (exit %d): %s" % (what, proc.returncode, tail(err) or "no output"))
+    out = proc.stdout
+    if isinstance(out, bytes):
+        out = out.decode("utf-8", "replace")
+    return out
+
+
+# --- the bench's compose project ------------------------------------------------------------------------------
+
+
+class Bench:
+    """One bench: its compose project, its sites, and the database reached through the db container."""
+
+    def __init__(self, name, spec, config):
+        self.name = name
+        self.spec = spec
+        self.config = config
+        self.project_dir = spec["project_dir"]
+        self.sites = list(spec.get("sites") or [])
+        self.method = spec.get("method", "logical")
+
+    def compose(self, *args):
+        return ["docker", "compose", "--ansi", "never", "--project-directory", self.project_dir] + list(args)
+
+    def bench_argv(self, *args, site=None):
+        argv = self.compose("exec", "-T", "-u", "frappe", "-w", BENCH_DIR, "backend", "bench")
+        if site:
+            argv += ["--site", site]
+        return argv + list(args)
+
+    def bench(self, what, *args, site=None, stdin=None):
+        return run(self.bench_argv(*args, site=site), what, stdin=stdin)
+
+    def backend_sh(self, what, script, *args, stdin=None, stdout=subprocess.PIPE):
+        argv = self.compose("exec", "-T", "-u", "frappe", "-w", BENCH_DIR, "backend", "sh", "-c", script, "sh")
+        return run(argv + list(args), what, stdin=stdin, stdout=stdout)
+
+    def running(self, service):
+        out = run(self.compose("ps", "--status", "running", "--services"), "docker compose ps", check=False)
+        return service in (out or "").split()
+
+    def admin_password(self):
+        return read_secret(os.path.join(self.project_dir, "secrets", "db_admin_password"),
+                           "the site-admin database password")
+
+    def backup_password(self):
+        return read_secret(os.path.join(self.project_dir, "secrets", "db_backup_password"),
+                           "the backup database password")
+
+    # The backup account may log in from the bench network only: the db container reaches itself at "db".
+    # The password is read from standard input into a private option file that the trap removes.
+    DB_SH = (
+        'umask 077; f="$(mktemp)"; trap \'rm -f "$f"\' EXIT; IFS= read -r pw; '
+        'printf "[client]\\nuser=%s\\npassword=%s\\nhost=db\\nport=3306\\n" "$1" "$pw" >"$f"; shift; '
+    )
+
+    def db_query(self, sql, what="a query", admin=False):
+        """Run SQL as the backup account (or the site-admin account); return rows of tab-separated columns."""
+        script = self.DB_SH + 'exec mariadb --defaults-extra-file="$f" -N -B -e "$1"'
+        user = self.spec["db_admin_user"] if admin else self.spec["db_backup_user"]
+        password = self.admin_password() if admin else self.backup_password()
+        argv = self.compose("exec", "-T", "db", "sh", "-c", script, "sh", user, sql)
+        out = run(argv, "MariaDB %s" % what, stdin=password + "\n")
+        return [line.split("\t") for line in out.splitlines() if line]
+
+    def site_config(self, site):
+        out = self.backend_sh("reading %s's site_config.json" % site, 'cat "sites/$1/site_config.json"', site)
+        return json.loads(out)
+
+    def counts(self, site, db_name):
+        """Rows of the doctypes the drill compares, read as the backup account."""
+        wanted = ["tab" + doctype for doctype in self.config.get("count_doctypes", ["ToDo"])]
+        # a doctype of an app the site does not have is not counted rather than failing the backup
+        rows = self.db_query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME IN "
+                             "(%s)" % (sql_string(db_name), ", ".join(sql_string(t) for t in wanted)),
+                             "tables of %s" % site)
+        tables = sorted(row[0] for row in rows)
+        if not tables:
+            return {}
+        parts = ["SELECT %s, COUNT(*) FROM %s.%s" % (sql_string(t), sql_ident(db_name), sql_ident(t)) for t in tables]
+        rows = self.db_query(" UNION ALL ".join(parts), "row count of %s" % site)
+        return {row[0]: int(row[1]) for row in rows}
+
+    def apps(self, site):
+        out = self.bench("bench list-apps for %s" % site, "list-apps", site=site)
+        apps = []
+        for line in out.splitlines():
+            fields = re.sub(r"\x1b\[[0-9;]*m", "", line).split()
+            if fields:
+                apps.append({"name": fields[0], "version": fields[1] if len(fields) > 1 else "",
+                             "branch": fields[2] if len(fields) > 2 else ""})
+        return apps
+
+    def container_ip(self, service):
+        cid = run(self.compose("ps", "-q", service), "docker compose ps").strip()
+        if not cid:
+            raise BackupError("service %s of bench %s is not running" % (service, self.name))
+        out = run(["docker", "inspect", "--format",
+                   "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", cid.splitlines()[0]],
+                  "docker inspect")
+        return out.split()[0]
+
+    def http(self, site, path, data=None, cookie=None):
+        """Ask the bench's frontend for a site's page, the way Traefik does (Host and X-Frappe-Site-Name)."""
+        url = "http://%s:8080%s" % (self.container_ip("frontend"), path)
+        headers = {"Host": site, "X-Frappe-Site-Name": site, "Accept": "application/json"}
+        if cookie:
+            headers["Cookie"] = cookie
+        body = None
+        if data is not None:
+            body = urllib.parse.urlencode(data).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        req = urllib.request.Request(url, data=body, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, resp.read().decode("utf-8", "replace"), resp.headers.get_all("Set-Cookie") or []
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode("utf-8", "replace"), []
+        except (urllib.error.URLError, OSError) as err:
+            return 0, str(err), []
+
+    def wait_ping(self, site, timeout=120):
+        deadline = time.time() + timeout
+        status, body = 0, ""
+        while time.time() < deadline:
+            status, body, _cookies = self.http(site, "/api/method/ping")
+            if status == 200 and '"pong"' in body:
+                return
+            time.sleep(2)
+        raise BackupError("site %s does not answer /api/method/ping: HTTP %s %s" % (site, status, tail(body, 3)))
+
+
+# --- restic ---------------------------------------------------------------------------------------------------
+
+
+class Restic:
+    """restic with its password and repository read from files and its credentials from an env file."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.enabled = bool(spec.get("enabled"))
+
+    def env(self):
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "TMPDIR", "LANG")}
+        env.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+        env["RESTIC_PASSWORD_FILE"] = self.spec["password_file"]
+        env["RESTIC_REPOSITORY_FILE"] = self.spec["repository_file"]
+        env["RESTIC_CACHE_DIR"] = self.spec.get("cache_dir", "/var/cache/erpstack/restic")
+        # credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...) each kept in a secret file of its own
+        for key, path in sorted((self.spec.get("env_files") or {}).items()):
+            env[key] = read_secret(path, "restic's %s" % key)
+        return env
+
+    def run(self, what, *args, cwd=None):
+        return run(["restic"] + list(self.spec.get("options", [])) + list(args), "restic " + what,
+                   env=self.env(), cwd=cwd)
+
+    def ensure_repository(self):
+        proc = subprocess.run(["restic", "cat", "config"] + list(self.spec.get("options", [])),
+                              env=self.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+        if proc.returncode != 0:
+            self.run("init", "init")
+
+    def backup(self, bench, host, backup_dir, paths, set_id):
+        out = self.run("backup", "backup", "--json", "--host", host, "--tag", "erpstack",
+                       "--tag", "bench=" + bench, "--tag", "set=" + set_id, *paths, cwd=backup_dir)
+        summary = {}
+        for line in out.splitlines():
+            with contextlib.suppress(ValueError):
+                msg = json.loads(line)
+                if msg.get("message_type") == "summary":
+                    summary = msg
+        return summary
+
+    def snapshots(self, bench, host=None):
+        args = ["snapshots", "--json", "--tag", "erpstack,bench=" + bench]
+        if host:
+            args += ["--host", host]
+        snaps = json.loads(self.run("snapshots", *args) or "[]") or []
+        for snap in snaps:
+            snap["set"] = next((t[4:] for t in snap.get("tags", []) if t.startswith("set=")), None)
+        return sorted((s for s in snaps if s["set"]), key=lambda s: s["set"])
+
+    def forget(self, bench, host, policy):
+        args = ["forget", "--tag", "erpstack,bench=" + bench, "--host", host, "--group-by", "host",
+                "--prune"]
+        for rule in ("daily", "weekly", "monthly"):
+            if int(policy.get(rule) or 0):
+                args += ["--keep-" + rule, str(int(policy[rule]))]
+        args += ["--keep-last", "1"]
+        self.run("forget", *args)
+
+    def check(self):
+        args = ["check"]
+        subset = self.spec.get("check_read_data_subset")
+        if subset:
+            args += ["--read-data-subset", str(subset)]
+        self.run("check", *args)
+
+    def restore(self, snapshot_id, target):
+        self.run("restore", "restore", snapshot_id, "--target", target)
+
+
+# --- metrics --------------------------------------------------------------------------------------------------
+
+
+class Metrics:
+    """The Prometheus textfile of one bench, rewritten whole (and atomically) after every run."""
+
+    def __init__(self, config, bench):
+        self.dir = config["textfile_dir"]
+        self.state_path = os.path.join(config["state_dir"], "%s.json" % bench)
+        self.bench = bench
+        self.state = read_json(self.state_path, {}) or {}
+
+    def save(self):
+        os.makedirs(os.path.dirname(self.state_path), exist_ok=True)
+        write_json_atomic(self.state_path, self.state, 0o644)
+        lines = []
+
+        def metric(name, help_text, kind, samples):
+            lines.append("# HELP %s %s" % (name, help_text))
+            lines.append("# TYPE %s %s" % (name, kind))
+            for labels, value in samples:
+                text = ",".join('%s="%s"' % (k, str(v).replace("\\", "\\\\").replace('"', '\\"'))
+                                for k, v in sorted(labels.items()))
+                lines.append("%s{%s} %s" % (name, text, value))
+
+        bench = {"bench": self.bench}
+        st = self.state
+        run_state = st.get("run", {})
+        if run_state:
+            metric("erpstack_backup_last_run_timestamp_seconds", "When the last backup run of the bench ended.",
+                   "gauge", [(bench, run_state["ended"])])
+            metric("erpstack_backup_last_run_success", "1 if the last backup run of the bench succeeded, else 0.",
+                   "gauge", [(bench, run_state["success"])])
+            metric("erpstack_backup_last_run_duration_seconds", "How long the last backup run took.", "gauge",
+                   [(bench, run_state["duration"])])
+        if st.get("success"):
+            metric("erpstack_backup_last_success_timestamp_seconds",
+                   "When the last complete backup of the bench ended.", "gauge", [(bench, st["success"]["ended"])])
+            sites = st["success"].get("sites", {})
+            metric("erpstack_backup_site_last_success_timestamp_seconds",
+                   "When the last complete backup of the site ended.", "gauge",
+                   [(dict(bench, site=s), v["ended"]) for s, v in sorted(sites.items())])
+            metric("erpstack_backup_site_size_bytes", "Size of the site's last complete backup.", "gauge",
+                   [(dict(bench, site=s), v["bytes"]) for s, v in sorted(sites.items())])
+            metric("erpstack_backup_set_size_bytes", "Size of the last complete backup set on disk.", "gauge",
+                   [(dict(bench, kind=st["success"]["kind"]), st["success"]["bytes"])])
+            metric("erpstack_backup_sets", "Complete backup sets kept on the host.", "gauge",
+                   [(bench, st["success"].get("sets", 0))])
+        if st.get("offsite"):
+            off = st["offsite"]
+            metric("erpstack_backup_offsite_last_run_success", "1 if the last offsite copy succeeded, else 0.",
+                   "gauge", [(bench, off["success"])])
+            if off.get("last_success"):
+                metric("erpstack_backup_offsite_last_success_timestamp_seconds",
+                       "When the last offsite copy succeeded.", "gauge", [(bench, off["last_success"])])
+                metric("erpstack_backup_offsite_data_added_bytes", "Bytes the last offsite copy added to the "
+                       "repository.", "gauge", [(bench, off.get("data_added", 0))])
+        if st.get("check"):
+            metric("erpstack_backup_repository_check_success", "1 if the last restic check passed, else 0.",
+                   "gauge", [(bench, st["check"]["success"])])
+            metric("erpstack_backup_repository_check_timestamp_seconds", "When restic check last ran.", "gauge",
+                   [(bench, st["check"]["ended"])])
+        drills = st.get("drill", {})
+        if drills:
+            metric("erpstack_restore_drill_success", "1 if the last restore drill of the site passed, else 0.",
+                   "gauge", [(dict(bench, site=s), v["success"]) for s, v in sorted(drills.items())])
+            metric("erpstack_restore_drill_timestamp_seconds", "When the last restore drill of the site ran.",
+                   "gauge", [(dict(bench, site=s), v["ended"]) for s, v in sorted(drills.items())])
+            metric("erpstack_restore_drill_duration_seconds", "How long the last restore drill of the site took.",
+                   "gauge", [(dict(bench, site=s), v["duration"]) for s, v in sorted(drills.items())])
+        os.makedirs(self.dir, exist_ok=True)
+        path = os.path.join(self.dir, "erpstack_backup_%s.prom" % self.bench)
+        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".erpstack_backup_")
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+
+
+# --- the backup store -----------------------------------------------------------------------------------------
+
+
+class Store:
+    """The bench's sets on the host."""
+
+    def __init__(self, config, bench):
+        self.root = os.path.join(config["backup_dir"], bench)
+        self.backup_dir = config["backup_dir"]
+
+    def sets(self):
+        """Complete sets, oldest first: name -> manifest."""
+        out = {}
+        if not os.path.isdir(self.root):
+            return out
+        for name in sorted(os.listdir(self.root)):
+            manifest = read_json(os.path.join(self.root, name, MANIFEST)) if SET_RE.match(name) else None
+            if manifest:
+                out[name] = manifest
+        return out
+
+    def path(self, name):
+        return os.path.join(self.root, name)
+
+    def chain(self, name, sets=None):
+        """The set and every set it is built on, oldest first."""
+        sets = self.sets() if sets is None else sets
+        chain = []
+        while name:
+            if name not in sets:
+                raise BackupError("set %s is missing from %s (needed by an incremental backup)" % (name, self.root))
+            chain.insert(0, name)
+            name = sets[name].get("base")
+        return chain
+
+    def verify(self, name):
+        manifest = read_json(os.path.join(self.path(name), MANIFEST))
+        for rel, digest in sorted(manifest.get("sha256", {}).items()):
+            path = os.path.join(self.path(name), rel)
+            if not os.path.exists(path):
+                raise BackupError("set %s is damaged: %s is missing" % (name, rel))
+            if sha256_file(path) != digest:
+                raise BackupError("set %s is damaged: %s does not match its SHA-256" % (name, rel))
+        return manifest
+
+    def clean_partials(self):
+        if os.path.isdir(self.root):
+            for name in os.listdir(self.root):
+                if name.startswith(".partial-") or name.startswith(".fetch-"):
+                    shutil.rmtree(os.path.join(self.root, name), ignore_errors=True)
+
+
+# --- the commands ---------------------------------------------------------------------------------------------
+
+
+class Tool:
+    def __init__(self, config):
+        self.config = config
+        self.restic = Restic(config.get("restic") or {})
+        self.lineage = {}
+
+    def bench(self, name):
+        spec = self.config["benches"].get(name)
+        if spec is None:
+            raise BackupError("no bench %s here (benches: %s)" % (name, ", ".join(sorted(self.config["benches"]))))
+        return Bench(name, spec, self.config)
+
+    @contextlib.contextmanager
+    def lock(self, bench):
+        os.makedirs(self.config["state_dir"], exist_ok=True)
+        path = os.path.join(self.config["state_dir"], "%s.lock" % bench)
+        with open(path, "w") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise BackupError("another backup, restore or drill of bench %s is running" % bench) from None
+            yield
+
+    # --- backup -----------------------------------------------------------------------------------------------
+
+    def backup(self, name, offsite=True, prune=True, reason="scheduled"):
+        bench = self.bench(name)
+        store = Store(self.config, name)
+        metrics = Metrics(self.config, name)
+        started = time.time()
+        with self.lock(name):
+            store.clean_partials()
+            self.lineage = metrics.state.setdefault("lineage", {})
+            try:
+                set_id, manifest = self._take(bench, store, reason)
+            except BaseException as err:
+                metrics.state["run"] = {"ended": int(time.time()), "success": 0,
+                                        "duration": round(time.time() - started, 3)}
+                metrics.save()
+                if isinstance(err, BackupError):
+                    raise BackupError("bench %s: backup failed, previous sets are untouched: %s" % (name, err)) \
+                        from None
+                raise
+            removed = self.prune(name, store) if prune else []
+            sets = store.sets()
+            ended = time.time()
+            metrics.state["success"] = {
+                "ended": int(ended), "set": set_id, "kind": manifest["kind"], "bytes": manifest["bytes"],
+                "sets": len(sets),
+                "sites": {s: {"ended": int(ended), "bytes": v["bytes"]} for s, v in manifest["sites"].items()},
+            }
+            metrics.state["run"] = {"ended": int(ended), "success": 1, "duration": round(ended - started, 3)}
+            metrics.save()
+            log("bench %s: set %s complete (%s, %s, %d bytes, %.1f s), %d sets kept, %d removed"
+                % (name, set_id, manifest["method"], manifest["kind"], manifest["bytes"], ended - started,
+                   len(sets), len(removed)))
+            if offsite and self.restic.enabled:
+                self._offsite(bench, store, set_id, metrics)
+        return set_id
+
+    def _take(self, bench, store, reason):
+        now = utcnow()
+        set_id = set_name(now)
+        if os.path.exists(store.path(set_id)):
+            time.sleep(1)
+            now = utcnow()
+            set_id = set_name(now)
+        os.makedirs(store.root, mode=0o700, exist_ok=True)
+        partial = os.path.join(store.root, ".partial-" + set_id)
+        os.makedirs(partial, mode=0o700)
+        try:
+            manifest = {
+                "format": FORMAT_VERSION, "bench": bench.name, "set": set_id, "created": now.isoformat(),
+                "reason": reason, "method": bench.method, "kind": "full", "base": None,
+                "host": self.config.get("host", ""), "images": bench.spec.get("images", {}), "sites": {},
+            }
+            if not bench.running("backend") or not bench.running("db"):
+                raise BackupError("the bench's backend and db services must be running")
+            before = {}
+            for site in bench.sites:
+                conf = bench.site_config(site)
+                before[site] = (conf, bench.counts(site, conf["db_name"]))
+            if bench.method == "physical":
+                self._physical(bench, store, partial, manifest)
+            for site in bench.sites:
+                conf, counts_before = before[site]
+                self._site(bench, site, partial, manifest, bench.method == "logical")
+                counts_after = bench.counts(site, conf["db_name"])
+                manifest["sites"][site].update({
+                    "db_name": conf["db_name"],
+                    "apps": bench.apps(site),
+                    "counts": {t: [counts_before.get(t, 0), counts_after.get(t, 0)] for t in counts_after},
+                })
+            manifest["sha256"] = {rel: sha256_file(os.path.join(partial, rel)) for rel in tree_files(partial)}
+            manifest["bytes"] = tree_size(partial)
+            for site in bench.sites:
+                manifest["sites"][site]["bytes"] = tree_size(os.path.join(partial, site))
+            write_json_atomic(os.path.join(partial, MANIFEST), manifest, 0o600)
+            fd = os.open(partial, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.rename(partial, store.path(set_id))
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        return set_id, manifest
+
+    def _site(self, bench, site, partial, manifest, with_database):
+        """Frappe's own backup of one site (database dump, files, site config), moved off the sites volume."""
+        target = os.path.join(partial, site)
+        os.makedirs(target, mode=0o700)
+        stage = "%s/sites/%s/private/backups/erpstack-%s" % (BENCH_DIR, site, manifest["set"])
+        try:
+            if with_database:
+                bench.bench("bench backup of %s" % site, "backup", "--with-files", "--compress",
+                            "--backup-path", stage, site=site)
+            else:
+                # the database is in the physical backup: only the site's files and configuration
+                bench.backend_sh(
+                    "archiving the files of %s" % site,
+                    'set -e; umask 077; mkdir -p "$2"; cd sites; '
+                    'tar -czf "$2/files.tgz" "./$1/public/files"; '
+                    'tar -czf "$2/private-files.tgz" "./$1/private/files"; '
+                    'cp "$1/site_config.json" "$2/site_config.json"', site, stage)
+            with open(os.path.join(target, ".stream.tar"), "wb") as out:
+                bench.backend_sh("copying the backup of %s off the volume" % site, 'tar -C "$1" -cf - .', stage,
+                                 stdout=out)
+            run(["tar", "-C", target, "-xf", os.path.join(target, ".stream.tar")], "unpacking %s" % site)
+            os.remove(os.path.join(target, ".stream.tar"))
+        finally:
+            bench.backend_sh("removing the staged backup of %s" % site, 'rm -rf "$1"', stage)
+        renamed = {}
+        for entry in os.listdir(target):
+            if entry in SITE_FILES:
+                continue
+            for suffix, canonical in (("-database.sql.gz", "database.sql.gz"), ("-private-files.tgz",
+                                      "private-files.tgz"), ("-files.tgz", "files.tgz"),
+                                      ("-site_config_backup.json", "site_config.json")):
+                if entry.endswith(suffix):
+                    os.rename(os.path.join(target, entry), os.path.join(target, canonical))
+                    renamed[canonical] = entry
+                    break
+        expected = SITE_FILES if with_database else SITE_FILES[1:]
+        missing = [f for f in expected if not os.path.exists(os.path.join(target, f))]
+        if missing:
+            raise BackupError("the backup of %s lacks %s" % (site, ", ".join(missing)))
+        for entry in os.listdir(target):
+            os.chmod(os.path.join(target, entry), 0o600)
+        manifest["sites"][site] = {"files": sorted(expected)}
+
+    def _physical(self, bench, store, partial, manifest):
+        """mariadb-backup of the whole server, streamed out of the db container; incremental on a recent full."""
+        sets = store.sets()
+        base = None
+        full_every = int(bench.spec.get("full_every_days", 7))
+        # An incremental backup continues the chain of the last full one this host took since its last restore:
+        # a set fetched from elsewhere, or taken before the data was replaced, has other log sequence numbers.
+        lineage = self.lineage.get("full")
+        if bench.spec.get("incremental", True) and lineage in sets:
+            physical = [n for n, m in sets.items() if m.get("mariadb") and store.chain(n, sets)[0] == lineage]
+            if physical and utcnow() - set_time(lineage) < datetime.timedelta(days=full_every):
+                base = physical[-1]
+        target = os.path.join(partial, "mariadb")
+        os.makedirs(target, mode=0o700)
+        lsndir = "/tmp/erpstack-lsn-" + manifest["set"]
+        extra = []
+        if base:
+            extra = ["--incremental-lsn=%s" % sets[base]["mariadb"]["to_lsn"]]
+        script = (self_db_sh() + 'd="$1"; shift; rm -rf "$d"; mkdir -p "$d"; '
+                  'mariadb-backup --defaults-extra-file="$f" --backup --stream=xbstream --target-dir=/tmp '
+                  '--extra-lsndir="$d" "$@" 2>/tmp/erpstack-mariadb-backup.log '
+                  '|| { tail -n 20 /tmp/erpstack-mariadb-backup.log >&2; exit 1; }')
+        argv = bench.compose("exec", "-T", "db", "sh", "-c", script, "sh", bench.spec["db_backup_user"],
+                             lsndir, *extra)
+        with open(os.path.join(target, "backup.xb"), "wb") as out:
+            run(argv, "mariadb-backup", stdin=(bench.backup_password() + "\n").encode(), stdout=out)
+        checkpoints = run(bench.compose("exec", "-T", "db", "sh", "-c",
+                                        'cat "$1/xtrabackup_checkpoints"; rm -rf "$1"', "sh", lsndir),
+                          "reading the backup's checkpoints")
+        with open(os.path.join(target, "xtrabackup_checkpoints"), "w") as f:
+            f.write(checkpoints)
+        for entry in os.listdir(target):
+            os.chmod(os.path.join(target, entry), 0o600)
+        values = dict(line.split(" = ", 1) for line in checkpoints.splitlines() if " = " in line)
+        if "to_lsn" not in values:
+            raise BackupError("mariadb-backup wrote no checkpoints")
+        manifest["kind"] = "incremental" if base else "full"
+        manifest["base"] = base
+        if not base:
+            self.lineage["full"] = manifest["set"]
+        manifest["mariadb"] = {"file": "mariadb/backup.xb", "from_lsn": values.get("from_lsn"),
+                               "to_lsn": values["to_lsn"], "backup_type": values.get("backup_type")}
+
+    # --- retention --------------------------------------------------------------------------------------------
+
+    def prune(self, name, store=None, dry_run=False):
+        store = store or Store(self.config, name)
+        sets = store.sets()
+        keep = retention_keep({n: m.get("base") for n, m in sets.items()}, self.config.get("retention", {}))
+        removed = [n for n in sets if n not in keep]
+        for n in removed:
+            if not dry_run:
+                shutil.rmtree(store.path(n))
+        return removed
+
+    # --- offsite ----------------------------------------------------------------------------------------------
+
+    def _offsite(self, bench, store, set_id, metrics):
+        off = metrics.state.setdefault("offsite", {})
+        try:
+            self.restic.ensure_repository()
+            chain = store.chain(set_id)
+            summary = self.restic.backup(bench.name, self.config["host"], self.config["backup_dir"],
+                                         [os.path.join(bench.name, n) for n in chain], set_id)
+            self.restic.forget(bench.name, self.config["host"], self.config.get("retention", {}))
+            off.update({"success": 1, "last_success": int(time.time()),
+                        "data_added": int(summary.get("data_added", 0))})
+            log("bench %s: set %s copied offsite (%d bytes added to the repository)"
+                % (bench.name, set_id, off["data_added"]))
+            every = float(self.restic.spec.get("check_every_days", 7))
+            last = metrics.state.get("check", {}).get("ended", 0)
+            if every > 0 and time.time() - last >= every * 86400:
+                try:
+                    self.restic.check()
+                    metrics.state["check"] = {"success": 1, "ended": int(time.time())}
+                except BackupError:
+                    metrics.state["check"] = {"success": 0, "ended": int(time.time())}
+                    raise
+        except BackupError as err:
+            off["success"] = 0
+            raise BackupError("bench %s: set %s is complete on the host but the offsite copy failed: %s"
+                              % (bench.name, set_id, err)) from None
+        finally:
+            metrics.save()
+
+    def fetch(self, name, wanted="latest", source_host=None):
+        """Bring a set (and the sets it is built on) from the restic repository to the host; return its name."""
+        if not self.restic.enabled:
+            raise BackupError("no restic repository is configured (backup_restic_repository)")
+        store = Store(self.config, name)
+        snaps = self.restic.snapshots(name, source_host)
+        if wanted != "latest":
+            snaps = [s for s in snaps if s["set"] == wanted]
+        if not snaps:
+            raise BackupError("the restic repository has no %s set of bench %s%s" % (
+                "" if wanted == "latest" else wanted, name, " from host " + source_host if source_host else ""))
+        snap = snaps[-1]
+        os.makedirs(store.root, mode=0o700, exist_ok=True)
+        stage = os.path.join(store.root, ".fetch-" + snap["set"])
+        shutil.rmtree(stage, ignore_errors=True)
+        os.makedirs(stage, mode=0o700)
+        try:
+            self.restic.restore(snap["id"], stage)
+            # where restic puts a path under the target depends on how it was given at backup time: find each set
+            found = {}
+            for folder, dirs, files in os.walk(stage):
+                if SET_RE.match(os.path.basename(folder)) and MANIFEST in files:
+                    found[os.path.basename(folder)] = folder
+                    dirs[:] = []
+            for path in snap.get("paths", []):
+                set_dir = os.path.basename(path.rstrip("/"))
+                if set_dir not in found:
+                    raise BackupError("snapshot %s lacks the set %s" % (snap["short_id"], set_dir))
+                if not os.path.exists(store.path(set_dir)):
+                    os.rename(found[set_dir], store.path(set_dir))
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+        store.verify(snap["set"])
+        log("bench %s: set %s fetched from the restic repository (snapshot %s of host %s)"
+            % (name, snap["set"], snap["short_id"], snap.get("hostname")))
+        return snap["set"]
+
+    # --- restore ----------------------------------------------------------------------------------------------
+
+    def resolve(self, name, wanted, source):
+        store = Store(self.config, name)
+        if source == "offsite":
+            return self.fetch(name, wanted, self.config.get("source_host") or None)
+        sets = store.sets()
+        if wanted == "latest":
+            if not sets:
+                raise BackupError("bench %s has no complete backup set in %s" % (name, store.root))
+            return sorted(sets)[-1]
+        if wanted not in sets:
+            if source == "auto" and self.restic.enabled:
+                return self.fetch(name, wanted)
+            raise BackupError("bench %s has no complete set %s in %s" % (name, wanted, store.root))
+        return wanted
+
+    def restore(self, name, sites, wanted="latest", source="auto", safety=True):
+        bench = self.bench(name)
+        store = Store(self.config, name)
+        with self.lock(name):
+            set_id = self.resolve(name, wanted, source)
+            chain = store.chain(set_id)
+            for n in chain:
+                store.verify(n)
+            manifest = read_json(os.path.join(store.path(set_id), MANIFEST))
+            targets = sorted(manifest["sites"]) if sites == ["all"] else sites
+            unknown = [s for s in targets if s not in manifest["sites"]]
+            if unknown:
+                raise BackupError("set %s of bench %s has no site %s (it has %s)" % (
+                    set_id, name, ", ".join(unknown), ", ".join(sorted(manifest["sites"]))))
+            not_here = [s for s in targets if s not in bench.sites]
+            if not_here:
+                raise BackupError("bench %s has no site %s: create it with site.yml first" % (
+                    name, ", ".join(not_here)))
+        # a stopped bench (an earlier restore that failed half-way) is started first
+        run(bench.compose("up", "-d", "--wait"), "starting the bench", check=False)
+        safety_set = None
+        if safety:
+            log("bench %s: taking a safety backup before the restore" % name)
+            safety_set = self.backup(name, offsite=False, prune=False, reason="pre-restore")
+        with self.lock(name):
+            whole = manifest["method"] == "physical" and sorted(targets) == sorted(bench.sites)
+            try:
+                if whole:
+                    self._restore_physical(bench, store, chain, manifest)
+                else:
+                    for site in targets:
+                        self._restore_site(bench, store, chain, manifest, site, site)
+                for site in targets:
+                    bench.wait_ping(site)
+            except BackupError as err:
+                raise BackupError("bench %s: restore from set %s failed (%s); %s" % (
+                    name, set_id, err, "the state before it is set %s" % safety_set if safety_set
+                    else "no safety backup was taken")) from None
+            if whole:
+                metrics = Metrics(self.config, name)
+                metrics.state["lineage"] = {}
+                metrics.save()
+        log("bench %s: restored %s from set %s" % (name, ", ".join(targets), set_id))
+        return set_id
+
+    def _site_dump(self, bench, store, chain, manifest, site, workdir):
+        """The site's database as a gzipped SQL dump: the set's own, or taken from its physical backup."""
+        if manifest["method"] == "logical":
+            return os.path.join(store.path(chain[-1]), site, "database.sql.gz")
+        dump = os.path.join(workdir, "database.sql.gz")
+        self._prepare(bench, store, chain, workdir)
+        # a throwaway server on the prepared copy, without networking or grants, dumps the one database
+        script = (
+            'set -e; d=/work/data; chmod 711 /work; chown -R mysql:mysql "$d"; '
+            'mariadbd --user=mysql --datadir="$d" --skip-grant-tables --skip-networking --socket=/tmp/d.sock '
+            '--innodb-buffer-pool-size=128M >/tmp/d.log 2>&1 & '
+            'for i in $(seq 120); do mariadb -S /tmp/d.sock -e "SELECT 1" >/dev/null 2>&1 && break; sleep 1; done; '
+            'mariadb -S /tmp/d.sock -e "SELECT 1" >/dev/null 2>&1 || { tail -n 20 /tmp/d.log >&2; exit 1; }; '
+            'mariadb-dump -S /tmp/d.sock --single-transaction --quick --routines --events "$1" | gzip >/work/dump.gz; '
+            'mariadb-admin -S /tmp/d.sock shutdown')
+        run(["docker", "run", "--rm", "--entrypoint", "sh", "-v", "%s:/work" % workdir,
+             bench.spec["images"]["mariadb"], "-c", script, "sh", manifest["sites"][site]["db_name"]],
+            "dumping %s from the physical backup" % site)
+        os.rename(os.path.join(workdir, "dump.gz"), dump)
+        return dump
+
+    def _prepare(self, bench, store, chain, workdir):
+        """Unpack the full backup and apply each incremental one on it (mariadb-backup --prepare)."""
+        mounts, steps = [], []
+        for i, n in enumerate(chain):
+            mounts += ["-v", "%s:/chain/%d:ro" % (os.path.join(store.path(n), "mariadb"), i)]
+            unpack = 'mkdir -p "$w" && mbstream -x -C "$w" < /chain/%d/backup.xb' % i
+            if i == 0:
+                steps.append('w=/work/data; ' + unpack + ' && mariadb-backup --prepare --target-dir=/work/data')
+            else:
+                steps.append('w=/work/inc%d; ' % i + unpack
+                             + ' && mariadb-backup --prepare --target-dir=/work/data --incremental-dir="$w"'
+                             + ' && rm -rf "$w"')
+        script = "set -e; rm -rf /work/data; " + "; ".join(
+            s + " >/work/prepare.log 2>&1 || { tail -n 20 /work/prepare.log >&2; exit 1; }" for s in steps)
+        run(["docker", "run", "--rm", "--entrypoint", "sh", "-v", "%s:/work" % workdir] + mounts
+            + [bench.spec["images"]["mariadb"], "-c", script], "preparing the physical backup")
+
+    def _restore_site(self, bench, store, chain, manifest, site, target_site, admin_stdin=None):
+        """Frappe's restore of one site: maintenance mode, database, files, encryption key, migrate."""
+        folder = os.path.join(store.path(chain[-1]), site)
+        work = tempfile.mkdtemp(prefix=".restore-", dir=store.root)
+        stage = "%s/sites/%s/private/backups/erpstack-restore" % (BENCH_DIR, target_site)
+        try:
+            dump = self._site_dump(bench, store, chain, manifest, site, work)
+            bench.bench("maintenance mode on for %s" % target_site, "set-maintenance-mode", "on", site=target_site)
+            bench.backend_sh("staging the backup in %s" % target_site, 'rm -rf "$1"; mkdir -p "$1"', stage)
+            for src, dest in ((dump, "database.sql.gz"), (os.path.join(folder, "files.tgz"), "files.tgz"),
+                              (os.path.join(folder, "private-files.tgz"), "private-files.tgz")):
+                with open(src, "rb") as f:
+                    bench.backend_sh("copying %s into the bench" % dest, 'cat >"$1/$2"', stage, dest, stdin=f.read())
+            # bench prompts for the site-admin account's password and reads it from standard input
+            bench.bench("bench restore of %s" % target_site, "restore", stage + "/database.sql.gz",
+                        "--with-public-files", stage + "/files.tgz", "--with-private-files",
+                        stage + "/private-files.tgz", "--db-root-username", bench.spec["db_admin_user"], "--force",
+                        site=target_site, stdin=admin_stdin or (bench.admin_password() + "\n"))
+            # the encrypted fields of the restored database need the site's original key
+            key = read_json(os.path.join(folder, "site_config.json"), {}).get("encryption_key")
+            if key:
+                bench.backend_sh(
+                    "restoring the encryption key of %s" % target_site,
+                    'set -e; f="sites/$1/site_config.json"; t="$f.tmp"; umask 077; '
+                    'jq --rawfile k /dev/stdin \'.encryption_key = ($k | rtrimstr("\\n"))\' "$f" >"$t"; mv "$t" "$f"',
+                    target_site, stdin=key + "\n")
+            bench.bench("bench migrate of %s" % target_site, "migrate", site=target_site)
+            bench.bench("maintenance mode off for %s" % target_site, "set-maintenance-mode", "off",
+                        site=target_site)
+            bench.bench("clearing the cache of %s" % target_site, "clear-cache", site=target_site)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+            with contextlib.suppress(BackupError):
+                bench.backend_sh("removing the staged backup", 'rm -rf "$1"', stage)
+
+    def _restore_physical(self, bench, store, chain, manifest):
+        """The whole server from a physical backup: prepare, replace the data directory, reset the passwords."""
+        work = tempfile.mkdtemp(prefix=".restore-", dir=store.root)
+        try:
+            self._prepare(bench, store, chain, work)
+            site_users = []
+            for site in sorted(manifest["sites"]):
+                conf = bench.site_config(site)
+                site_users.append((conf.get("db_user") or conf["db_name"], conf["db_password"]))
+                bench.bench("maintenance mode on for %s" % site, "set-maintenance-mode", "on", site=site)
+            run(bench.compose("stop"), "stopping the bench")
+            # The restored grant tables hold the source server's passwords: set this host's (its secrets, and each
+            # site's site_config.json) on a server started without grants. The healthcheck account gets a new one.
+            scope = bench.spec["db_scope"]
+            root_pw = read_secret(os.path.join(bench.project_dir, "secrets", "db_root_password"),
+                                  "the database root password")
+            accounts = [("root", "localhost", root_pw)]
+            for user, secret in sorted(bench.spec["db_accounts"].items()):
+                accounts.append((user, scope, read_secret(os.path.join(bench.project_dir, "secrets", secret),
+                                                          "the %s password" % user)))
+            accounts += [(user, scope, pw) for user, pw in site_users]
+            sql = ["FLUSH PRIVILEGES;"] + ["ALTER USER IF EXISTS %s@%s IDENTIFIED BY %s;" % (
+                sql_string(u), sql_string(h), sql_string(pw)) for u, h, pw in accounts]
+            script = (
+                'set -e; hc=/var/lib/mysql/.my-healthcheck.cnf; '
+                'find /var/lib/mysql -mindepth 1 -delete; '
+                'mariadb-backup --copy-back --target-dir=/work/data --datadir=/var/lib/mysql >/work/copy.log 2>&1 '
+                '|| { tail -n 20 /work/copy.log >&2; exit 1; }; '
+                'p="$(tr -dc A-Za-z0-9 </dev/urandom | head -c 32)"; umask 077; '
+                'printf "[mariadb-client]\\nport=3306\\nsocket=/run/mysqld/mysqld.sock\\nuser=healthcheck\\n'
+                'password=%s\\n" "$p" >"$hc"; chown -R mysql:mysql /var/lib/mysql; '
+                'mariadbd --user=mysql --skip-grant-tables --skip-networking --socket=/tmp/r.sock >/tmp/r.log 2>&1 & '
+                'for i in $(seq 120); do mariadb -S /tmp/r.sock -e "SELECT 1" >/dev/null 2>&1 && break; sleep 1; done; '
+                '{ cat; for h in localhost 127.0.0.1 ::1; do '
+                'printf "ALTER USER IF EXISTS \'healthcheck\'@\'%s\' IDENTIFIED BY \'%s\';\\n" "$h" "$p"; done; '
+                'echo "SHUTDOWN;"; } | mariadb -S /tmp/r.sock; wait')
+            run(bench.compose("run", "--rm", "--no-deps", "-T", "-v", "%s:/work" % work, "--entrypoint", "sh", "db",
+                              "-c", script), "replacing the database with the physical backup",
+                stdin="\n".join(sql) + "\n")
+            run(bench.compose("up", "-d", "--wait"), "starting the bench")
+            for site in sorted(manifest["sites"]):
+                folder = os.path.join(store.path(chain[-1]), site)
+                for src, dest in ((os.path.join(folder, "files.tgz"), "files"),
+                                  (os.path.join(folder, "private-files.tgz"), "private")):
+                    with open(src, "rb") as f:
+                        bench.backend_sh(
+                            "restoring the %s files of %s" % (dest, site),
+                            'set -e; d="sites/$1/$2/files"; rm -rf "$d"; mkdir -p "$d"; '
+                            'tar -xzf - -C "sites/$1" --strip-components 2', site, dest, stdin=f.read())
+                key = read_json(os.path.join(folder, "site_config.json"), {}).get("encryption_key")
+                if key:
+                    bench.backend_sh(
+                        "restoring the encryption key of %s" % site,
+                        'set -e; f="sites/$1/site_config.json"; t="$f.tmp"; umask 077; '
+                        'jq --rawfile k /dev/stdin \'.encryption_key = ($k | rtrimstr("\\n"))\' "$f" >"$t"; '
+                        'mv "$t" "$f"', site, stdin=key + "\n")
+                bench.bench("bench migrate of %s" % site, "migrate", site=site)
+                bench.bench("maintenance mode off for %s" % site, "set-maintenance-mode", "off", site=site)
+                bench.bench("clearing the cache of %s" % site, "clear-cache", site=site)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    # --- drill ------------------------------------------------------------------------------------------------
+
+    def drill(self, name, site=None, wanted="latest", source="local"):
+        """Restore a set into a scratch site, check it answers, logs in and has the source's records, drop it."""
+        bench = self.bench(name)
+        store = Store(self.config, name)
+        metrics = Metrics(self.config, name)
+        started = time.time()
+        scratch = self.config.get("drill_site_template", "restore-drill.%s.invalid") % name
+        error, result, set_id = None, {}, None
+        site = site or (sorted(bench.sites)[0] if bench.sites else None)
+        with self.lock(name):
+            try:
+                set_id = self.resolve(name, wanted, source)
+                chain = store.chain(set_id)
+                manifest = None
+                for n in chain:
+                    manifest = store.verify(n)
+                site = site or sorted(manifest["sites"])[0]
+                if site not in manifest["sites"]:
+                    raise BackupError("set %s has no site %s" % (set_id, site))
+                result = self._drill(bench, store, chain, manifest, site, scratch)
+            except BackupError as err:
+                error = str(err)
+            metrics.state.setdefault("drill", {})[site or "all"] = {
+                "success": 0 if error else 1, "ended": int(time.time()), "duration": round(time.time() - started, 3)}
+            metrics.save()
+        if error:
+            raise BackupError("bench %s: restore drill failed: %s" % (name, error))
+        log("bench %s: restore drill of %s from set %s passed in %.1f s (%s)" % (
+            name, site, set_id, time.time() - started,
+            ", ".join("%s=%d" % kv for kv in sorted(result["counts"].items()))))
+        return result
+
+    def _drill(self, bench, store, chain, manifest, site, scratch):
+        admin_pw = bench.admin_password()
+        drill_pw = hashlib.sha256(os.urandom(32)).hexdigest()[:24]
+        db_name = "%s%s" % (bench.spec["db_prefix"], hashlib.sha1(scratch.encode()).hexdigest()[:16])
+        argv_new = ["new-site", scratch, "--db-name", db_name, "--db-root-username", bench.spec["db_admin_user"],
+                    "--mariadb-user-host-login-scope", bench.spec["db_scope"]]
+        self._drop_scratch(bench, scratch, db_name)
+        try:
+            # new-site prompts for the site-admin password, then for the new Administrator password
+            bench.bench("creating the scratch site", *argv_new, stdin=admin_pw + "\n" + drill_pw + "\n")
+            self._restore_site(bench, store, chain, manifest, site, scratch)
+            bench.bench("setting the scratch site's password", "set-admin-password", "--logout-all-sessions",
+                        site=scratch, stdin=drill_pw + "\n" + drill_pw + "\n")
+            bench.wait_ping(scratch, 60)
+            status, body, cookies = bench.http(scratch, "/api/method/login",
+                                               data={"usr": "Administrator", "pwd": drill_pw})
+            if status != 200 or "Logged In" not in body:
+                raise BackupError("login to the restored site failed: HTTP %s %s" % (status, tail(body, 3)))
+            counts = bench.counts(scratch, db_name)
+            expected = manifest["sites"][site].get("counts", {})
+            for table, (low, high) in sorted(expected.items()):
+                if not low <= counts.get(table, -1) <= high:
+                    raise BackupError("%s has %s rows in the restored site, %s at backup time" % (
+                        table, counts.get(table), low if low == high else "%d to %d" % (low, high)))
+            return {"site": site, "set": chain[-1], "counts": counts}
+        finally:
+            self._drop_scratch(bench, scratch, db_name)
+
+    @staticmethod
+    def _drop_scratch(bench, scratch, db_name):
+        """Remove the scratch site and its database and user, also what an interrupted drill left of them.
+
+        Not ``bench drop-site``: it keeps a copy of the site (its files: the restored data) under archived/, and it
+        fails on a site whose database it cannot log in to any more.
+        """
+        bench.backend_sh("removing the scratch site's directory", 'rm -rf "sites/$1"', scratch)
+        bench.db_query("DROP DATABASE IF EXISTS %s; DROP USER IF EXISTS %s@%s" % (
+            sql_ident(db_name), sql_string(db_name), sql_string(bench.spec["db_scope"])),
+            "removing the scratch site's database", admin=True)
+
+
+def self_db_sh():
+    return Bench.DB_SH
+
+
+# --- command line ---------------------------------------------------------------------------------------------
+
+
+def load_config(path):
+    try:
+        config = read_json(path)
+    except ValueError as err:
+        raise BackupError("%s is not valid JSON: %s" % (path, err)) from None
+    if config is None:
+        raise BackupError("no configuration at %s: run the erpstack.erpnext.backup role" % path)
+    check_config(config, path)
+    return config
+
+
+def check_config(config, path):
+    """Refuse a configuration the commands could only half use."""
+    problems = []
+    for key in ("host", "backup_dir", "state_dir", "textfile_dir", "benches"):
+        if key not in config:
+            problems.append("lacks %s" % key)
+    for name, spec in sorted((config.get("benches") or {}).items()):
+        for key in ("project_dir", "sites", "method", "images", "db_scope", "db_prefix", "db_admin_user",
+                    "db_backup_user", "db_accounts"):
+            if key not in spec:
+                problems.append("bench %s lacks %s" % (name, key))
+        if spec.get("method") not in ("logical", "physical"):
+            problems.append("bench %s: method must be logical or physical" % name)
+    restic = config.get("restic") or {}
+    if restic.get("enabled"):
+        for key in ("password_file", "repository_file"):
+            if not restic.get(key):
+                problems.append("restic lacks %s" % key)
+    for rule in ("daily", "weekly", "monthly"):
+        value = (config.get("retention") or {}).get(rule, 0)
+        if not str(value).isdigit():
+            problems.append("retention %s must be a whole number" % rule)
+    if problems:
+        raise BackupError("%s: %s" % (path, "; ".join(problems)))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="erpstack-backup", description=__doc__.split("\n", maxsplit=1)[0])
+    parser.add_argument("--config", default=CONFIG_PATH)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("check", help="check the configuration file")
+    p = sub.add_parser("run", help="back up a bench, apply retention, copy offsite, write metrics")
+    p.add_argument("bench")
+    p.add_argument("--no-offsite", action="store_true")
+    p = sub.add_parser("list", help="the bench's complete sets (JSON)")
+    p.add_argument("bench")
+    p.add_argument("--offsite", action="store_true", help="list the restic repository's sets instead")
+    p = sub.add_parser("prune", help="apply the retention policy to the bench's sets on the host")
+    p.add_argument("bench")
+    p.add_argument("--dry-run", action="store_true")
+    p = sub.add_parser("fetch", help="bring a set from the restic repository to the host")
+    p.add_argument("bench")
+    p.add_argument("--set", default="latest")
+    p.add_argument("--source-host")
+    p = sub.add_parser("restore", help="restore sites of a bench from a set")
+    p.add_argument("bench")
+    p.add_argument("--site", action="append", required=True, help="a site, or all (repeatable)")
+    p.add_argument("--set", default="latest")
+    p.add_argument("--source", choices=["auto", "local", "offsite"], default="auto")
+    p.add_argument("--source-host")
+    p.add_argument("--no-safety-backup", action="store_true")
+    p = sub.add_parser("drill", help="restore a set into a scratch site, check it, drop it, record the result")
+    p.add_argument("bench")
+    p.add_argument("--site")
+    p.add_argument("--set", default="latest")
+    p.add_argument("--source", choices=["local", "offsite"], default="local")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+        tool = Tool(config)
+        if getattr(args, "source_host", None):
+            config["source_host"] = args.source_host
+        if args.command == "check":
+            print("%s: %d benches" % (args.config, len(config["benches"])))
+        elif args.command == "run":
+            tool.backup(args.bench, offsite=not args.no_offsite)
+        elif args.command == "list":
+            tool.bench(args.bench)
+            if args.offsite:
+                sets = [{"set": s["set"], "id": s["short_id"], "host": s.get("hostname"), "time": s.get("time"),
+                         "holds": sorted(os.path.basename(p.rstrip("/")) for p in s.get("paths", []))}
+                        for s in tool.restic.snapshots(args.bench)]
+            else:
+                sets = [{"set": n, "method": m.get("method"), "kind": m.get("kind"), "base": m.get("base"),
+                         "reason": m.get("reason"), "bytes": m.get("bytes"), "sites": sorted(m.get("sites", {}))}
+                        for n, m in Store(config, args.bench).sets().items()]
+            print(json.dumps(sets, indent=2))
+        elif args.command == "prune":
+            tool.bench(args.bench)
+            with tool.lock(args.bench):
+                removed = tool.prune(args.bench, dry_run=args.dry_run)
+            print(json.dumps({"removed": removed, "dry_run": args.dry_run}))
+        elif args.command == "fetch":
+            with tool.lock(args.bench):
+                print(tool.fetch(args.bench, args.set, args.source_host))
+        elif args.command == "restore":
+            tool.restore(args.bench, args.site, args.set, args.source, safety=not args.no_safety_backup)
+        elif args.command == "drill":
+            print(json.dumps(tool.drill(args.bench, args.site, args.set, args.source)))
+    except BackupError as err:
+        log("FAILED: %s" % err)
+        return 1
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
