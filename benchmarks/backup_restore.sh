@@ -33,6 +33,8 @@
 # The host's page cache is not dropped (no privileges): see the note printed under the tables.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=benchmarks/lib.sh
+. "$root/benchmarks/lib.sh"
 BENCH_DB_GB=${BENCH_DB_GB:-2} MEM=${MEM:-2g} CPUS=${CPUS:-$(nproc)} DAY_NEW_PCT=${DAY_NEW_PCT:-1}
 DAY_UPDATE_PCT=${DAY_UPDATE_PCT:-0.1} GEN_MEM=${GEN_MEM:-6g} GEN_CHUNK=${GEN_CHUNK:-400000} NAMES=${NAMES:-hash}
 DB_IMAGE=${DB_IMAGE:-erpstack-test/mariadb:10.11} RESTIC_IMAGE=${RESTIC_IMAGE:-erpstack-test/restic:0.14}
@@ -49,20 +51,9 @@ cnf=$out/erpstack.cnf gen_cnf=$out/generate.cnf
 printf '%s\n' '[mariadbd]' 'innodb_buffer_pool_size = 4G' 'innodb_log_file_size = 1G' 'innodb_flush_log_at_trx_commit = 0' \
   'innodb_doublewrite = 0' >"$gen_cnf"
 
-cleanup() {
-  local c v
-  mapfile -t c < <(docker ps -aq --filter "name=^$id-")
-  [ ${#c[@]} -eq 0 ] || docker rm -f "${c[@]}" >/dev/null 2>&1 || true
-  mapfile -t v < <(docker volume ls -q --filter "name=^$id-")
-  [ ${#v[@]} -eq 0 ] || docker volume rm "${v[@]}" >/dev/null 2>&1 || true
-  docker network rm "$net" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+cleanup_on_exit "$id" "$net"
 
-for img in "$DB_IMAGE" "$RESTIC_IMAGE"; do
-  docker image inspect "$img" >/dev/null 2>&1 || { echo "backup_restore.sh: no image $img (run: make images)" >&2; exit 2; }
-done
+require_images backup_restore.sh "$DB_IMAGE" "$RESTIC_IMAGE"
 target=$(awk -v g="$BENCH_DB_GB" 'BEGIN { printf "%.0f", g * 1073741824 }')
 
 t0=$SECONDS others_max=0 load_max=0

@@ -18,6 +18,8 @@
 # The host's page cache cannot be flushed here (no privileges): see the note printed under the table.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=benchmarks/lib.sh
+. "$root/benchmarks/lib.sh"
 MEM=${MEM:-2g} CPUS=${CPUS:-$(nproc)} ROUNDS=${ROUNDS:-2} TIME=${TIME:-60} WARMUP=${WARMUP:-10} TABLES=${TABLES:-8}
 RAND_TYPE=${RAND_TYPE:-uniform} WORKLOADS=${WORKLOADS:-oltp_read_write oltp_write_only} SCENARIOS=${SCENARIOS:-main sizing}
 THREADS=${THREADS:-16} THREADS2=${THREADS2:-96} DATA_MB=${DATA_MB:-900} DATA2_MB=${DATA2_MB:-512}
@@ -39,20 +41,9 @@ else
   cnf=$out/erpstack.cnf
   "$root/.venv/bin/python" "$root/benchmarks/render_cnf.py" "$MEM" > "$cnf"
 fi
-cleanup() {
-  local c v
-  mapfile -t c < <(docker ps -aq --filter "name=^$id-")
-  [ ${#c[@]} -eq 0 ] || docker rm -f "${c[@]}" >/dev/null 2>&1 || true
-  mapfile -t v < <(docker volume ls -q --filter "name=^$id-")
-  [ ${#v[@]} -eq 0 ] || docker volume rm "${v[@]}" >/dev/null 2>&1 || true
-  docker network rm "$net" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+cleanup_on_exit "$id" "$net"
 
-for img in "$DB_IMAGE" "$SB_IMAGE"; do
-  docker image inspect "$img" >/dev/null 2>&1 || { echo "mariadb_tuning.sh: no image $img (run: make images)" >&2; exit 2; }
-done
+require_images mariadb_tuning.sh "$DB_IMAGE" "$SB_IMAGE"
 
 t0=$SECONDS
 phase() { printf '[%5d s] %s\n' "$((SECONDS - t0))" "$*" | tee -a "$out/phases.log" >&2; }

@@ -14,6 +14,8 @@
 # network. Redis's default AOF rewrite (at 64 MB, +100 %) stays on: it happens in production too.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=benchmarks/lib.sh
+. "$root/benchmarks/lib.sh"
 MEM=${MEM:-1g} CPUS=${CPUS:-$(nproc)} ROUNDS=${ROUNDS:-3} REQUESTS=${REQUESTS:-500000} CLIENTS=${CLIENTS:-16} SIZE=${SIZE:-200}
 WORKLOADS=${WORKLOADS:-lpush rq_enqueue} IMAGE=${IMAGE:-erpstack-test/redis:7.0}
 aof_args=(--appendonly yes --appendfsync everysec --save '')
@@ -23,17 +25,8 @@ id=erpbench-$$
 net=$id-net srv=$id-redis vol=$id-data
 out=$root/benchmarks/results/redis_aof-$(date +%Y%m%dT%H%M%S)
 mkdir -p "$out"
-cleanup() {
-  local c v
-  mapfile -t c < <(docker ps -aq --filter "name=^$id-")
-  [ ${#c[@]} -eq 0 ] || docker rm -f "${c[@]}" >/dev/null 2>&1 || true
-  mapfile -t v < <(docker volume ls -q --filter "name=^$id-")
-  [ ${#v[@]} -eq 0 ] || docker volume rm "${v[@]}" >/dev/null 2>&1 || true
-  docker network rm "$net" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-docker image inspect "$IMAGE" >/dev/null 2>&1 || { echo "redis_aof.sh: no image $IMAGE (run: make images)" >&2; exit 2; }
+cleanup_on_exit "$id" "$net"
+require_images redis_aof.sh "$IMAGE"
 
 t0=$SECONDS
 phase() { printf '[%5d s] %s\n' "$((SECONDS - t0))" "$*" | tee -a "$out/phases.log" >&2; }

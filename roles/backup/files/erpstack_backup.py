@@ -696,7 +696,7 @@ class Tool:
         extra = []
         if base:
             extra = ["--incremental-lsn=%s" % sets[base]["mariadb"]["to_lsn"]]
-        script = (self_db_sh() + 'd="$1"; shift; rm -rf "$d"; mkdir -p "$d"; '
+        script = (Bench.DB_SH + 'd="$1"; shift; rm -rf "$d"; mkdir -p "$d"; '
                   'mariadb-backup --defaults-extra-file="$f" --backup --stream=xbstream --target-dir=/tmp '
                   '--extra-lsndir="$d" "$@" 2>/tmp/erpstack-mariadb-backup.log '
                   '|| { tail -n 20 /tmp/erpstack-mariadb-backup.log >&2; exit 1; }')
@@ -900,7 +900,7 @@ class Tool:
         run(["docker", "run", "--rm", "--entrypoint", "sh", "-v", "%s:/work" % workdir] + mounts
             + [bench.spec["images"]["mariadb"], "-c", script], "preparing the physical backup")
 
-    def _restore_site(self, bench, store, chain, manifest, site, target_site, admin_stdin=None):
+    def _restore_site(self, bench, store, chain, manifest, site, target_site):
         """Frappe's restore of one site: maintenance mode, database, files, encryption key, migrate."""
         folder = os.path.join(store.path(chain[-1]), site)
         work = tempfile.mkdtemp(prefix=".restore-", dir=store.root)
@@ -917,19 +917,8 @@ class Tool:
             bench.bench("bench restore of %s" % target_site, "restore", stage + "/database.sql.gz",
                         "--with-public-files", stage + "/files.tgz", "--with-private-files",
                         stage + "/private-files.tgz", "--db-root-username", bench.spec["db_admin_user"], "--force",
-                        site=target_site, stdin=admin_stdin or (bench.admin_password() + "\n"))
-            # the encrypted fields of the restored database need the site's original key
-            key = read_json(os.path.join(folder, "site_config.json"), {}).get("encryption_key")
-            if key:
-                bench.backend_sh(
-                    "restoring the encryption key of %s" % target_site,
-                    'set -e; f="sites/$1/site_config.json"; t="$f.tmp"; umask 077; '
-                    'jq --rawfile k /dev/stdin \'.encryption_key = ($k | rtrimstr("\\n"))\' "$f" >"$t"; mv "$t" "$f"',
-                    target_site, stdin=key + "\n")
-            bench.bench("bench migrate of %s" % target_site, "migrate", site=target_site)
-            bench.bench("maintenance mode off for %s" % target_site, "set-maintenance-mode", "off",
-                        site=target_site)
-            bench.bench("clearing the cache of %s" % target_site, "clear-cache", site=target_site)
+                        site=target_site, stdin=bench.admin_password() + "\n")
+            self._finish_site(bench, folder, target_site)
         finally:
             shutil.rmtree(work, ignore_errors=True)
             with contextlib.suppress(BackupError):
@@ -984,18 +973,24 @@ class Tool:
                             "restoring the %s files of %s" % (dest, site),
                             'set -e; d="sites/$1/$2/files"; rm -rf "$d"; mkdir -p "$d"; '
                             'tar -xzf - -C "sites/$1" --strip-components 2', site, dest, stdin=f.read())
-                key = read_json(os.path.join(folder, "site_config.json"), {}).get("encryption_key")
-                if key:
-                    bench.backend_sh(
-                        "restoring the encryption key of %s" % site,
-                        'set -e; f="sites/$1/site_config.json"; t="$f.tmp"; umask 077; '
-                        'jq --rawfile k /dev/stdin \'.encryption_key = ($k | rtrimstr("\\n"))\' "$f" >"$t"; '
-                        'mv "$t" "$f"', site, stdin=key + "\n")
-                bench.bench("bench migrate of %s" % site, "migrate", site=site)
-                bench.bench("maintenance mode off for %s" % site, "set-maintenance-mode", "off", site=site)
-                bench.bench("clearing the cache of %s" % site, "clear-cache", site=site)
+                self._finish_site(bench, folder, site)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+    @staticmethod
+    def _finish_site(bench, folder, site):
+        """After its data is back: the site's original encryption key (the restored database's encrypted fields need
+        it), migrate to the bench's version, out of maintenance mode, a clean cache."""
+        key = read_json(os.path.join(folder, "site_config.json"), {}).get("encryption_key")
+        if key:
+            bench.backend_sh(
+                "restoring the encryption key of %s" % site,
+                'set -e; f="sites/$1/site_config.json"; t="$f.tmp"; umask 077; '
+                'jq --rawfile k /dev/stdin \'.encryption_key = ($k | rtrimstr("\\n"))\' "$f" >"$t"; mv "$t" "$f"',
+                site, stdin=key + "\n")
+        bench.bench("bench migrate of %s" % site, "migrate", site=site)
+        bench.bench("maintenance mode off for %s" % site, "set-maintenance-mode", "off", site=site)
+        bench.bench("clearing the cache of %s" % site, "clear-cache", site=site)
 
     # --- drill ------------------------------------------------------------------------------------------------
 
@@ -1070,10 +1065,6 @@ class Tool:
         bench.db_query("DROP DATABASE IF EXISTS %s; DROP USER IF EXISTS %s@%s" % (
             sql_ident(db_name), sql_string(db_name), sql_string(bench.spec["db_scope"])),
             "removing the scratch site's database", admin=True)
-
-
-def self_db_sh():
-    return Bench.DB_SH
 
 
 # --- command line ---------------------------------------------------------------------------------------------
