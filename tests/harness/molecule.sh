@@ -12,7 +12,14 @@ deb=$("$root/scripts/fetch-compose-deb.sh" "$ERPSTACK_CACHE/debs")
 cp -f "$deb" "$ERPSTACK_CACHE/debs/docker-compose-plugin.deb"
 log=$root/tests/output/molecule-$scenario
 mkdir -p "$log"
-trap 'molecule destroy -s "$scenario" >"$log/destroy.log" 2>&1 || true' EXIT
+targets=("erpstack-$scenario" "erpstack-$scenario-dr")
+# Molecule's destroy removes the targets but not their anonymous volumes (each target's /var/lib/docker, gigabytes of
+# images and bench data): the targets go first with their volumes, then destroy removes the rest (networks, cleanup)
+teardown() {
+  docker rm -f -v "${targets[@]}" >/dev/null 2>&1 || true
+  molecule destroy -s "$scenario" >"$log/destroy.log" 2>&1 || true
+}
+trap teardown EXIT
 step() {  # name, then the molecule arguments
   local name=$1 start=$SECONDS; shift
   if molecule "$@" >"$log/$name.log" 2>&1; then
@@ -27,7 +34,7 @@ recap_unchanged() {  # the play recap of $1 reports no change and no failure
   grep -E '^\S+\s+: ok=' "$1" | tee -a "$1.recap" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^(changed|failed|unreachable)=/ && $i !~ /=0$/) bad = 1 } END { exit bad }'
 }
 # A target left by an interrupted run (of this or another checkout) would make the "fresh" host a converged one.
-docker rm -f -v "erpstack-$scenario" "erpstack-$scenario-dr" >/dev/null 2>&1 || true
+docker rm -f -v "${targets[@]}" >/dev/null 2>&1 || true
 # A scenario that tells a story across several targets (backup_restore) checks the roles' idempotence but leaves the
 # check-mode runs to the single-target scenarios, which cover every role.
 story=false
