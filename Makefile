@@ -25,7 +25,7 @@ units: venv
 images:
 	tests/harness/images.sh
 
-SCENARIOS ?= default tls_multisite backup_restore
+SCENARIOS ?= default tls_multisite backup_restore monitoring
 molecule: venv images
 	for s in $(SCENARIOS); do tests/harness/molecule.sh $$s || exit 1; done
 

@@ -19,6 +19,8 @@ import re
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import BenchSpecError, site_specs
 
 BENCH_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+# compose projects (and directories under the base directory) of the shared stacks
+RESERVED_BENCH_NAMES = ("traefik", "monitoring")
 # A lower-case DNS host name of at most 253 characters, labels of 1-63 characters, no leading/trailing '-'
 HOST_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 # Keys a bench may set for itself; every other setting comes from the role's erpnext_* variables
@@ -78,6 +80,9 @@ def bench_plan(benches, resolvers=None, default_resolver="", dns_resolvers=None,
         where = "bench %r" % name
         if not isinstance(name, str) or not BENCH_NAME_RE.match(name):
             errors.append("%s: the name must be lower-case letters, digits, '-' or '_' (at most 63)" % where)
+            continue
+        if name in RESERVED_BENCH_NAMES:
+            errors.append("%s: the name is reserved for a shared stack (%s)" % (where, ", ".join(RESERVED_BENCH_NAMES)))
             continue
         if name in [b["name"] for b in plan]:
             errors.append("%s is listed twice" % where)

@@ -21,6 +21,13 @@ images=(
   "rclone|tests/images/rclone|$ns/rclone:1.75.2||debian"
   "sysbench|tests/images/sysbench|$ns/sysbench:1.0||debian"
   "restic|tests/images/restic|$ns/restic:0.14||debian"
+  "prometheus-suite|tests/images/prometheus|$ns/prometheus-suite:2.42||debian"
+  "prometheus|tests/images/prometheus-service|$ns/prometheus:v2.42.0|ENTRYPOINT=/bin/prometheus|prometheus-suite"
+  "alertmanager|tests/images/prometheus-service|$ns/alertmanager:v0.25.0|ENTRYPOINT=/bin/alertmanager|prometheus-suite"
+  "node-exporter|tests/images/prometheus-service|$ns/node-exporter:v1.5.0|ENTRYPOINT=/bin/node_exporter|prometheus-suite"
+  "mysqld-exporter|tests/images/prometheus-service|$ns/mysqld-exporter:v0.14.0|ENTRYPOINT=/bin/mysqld_exporter|prometheus-suite"
+  "redis-exporter|tests/images/prometheus-service|$ns/redis-exporter:v1.45.0|ENTRYPOINT=/redis_exporter RUN_AS=59000|prometheus-suite"
+  "blackbox-exporter|tests/images/prometheus-service|$ns/blackbox-exporter:v0.23.0|ENTRYPOINT=/bin/blackbox_exporter|prometheus-suite"
 )
 declare -A hash_of tag_of
 
@@ -77,7 +84,9 @@ build_one() {  # name dir tag args parent
     echo "cached  $tag"
   fi
   # targets load tarballs; the base images and the benchmarks' sysbench and restic are only used on this host
-  case $name in debian|systemd|sysbench|restic|rclone) return 0 ;; esac
+  case $name in debian|systemd|sysbench|restic|rclone|prometheus-suite) return 0 ;; esac
+  # the services of the Prometheus suite share every layer: one tarball holds them all (below)
+  case $name in prometheus|alertmanager|*-exporter) return 0 ;; esac
   local tar="$cache/images/$name.tar"
   if [ ! -s "$tar" ] || [ "$(cat "$tar.inputs" 2>/dev/null)" != "$h" ]; then
     docker save -o "$tar.tmp" "$tag" && mv "$tar.tmp" "$tar" && echo "$h" >"$tar.inputs"
@@ -93,3 +102,13 @@ for spec in "${images[@]}"; do
   fi
   build_one "$name" "$dir" "$tag" "$args" "$parent"
 done
+# One tarball for the Prometheus suite's service images (targets load it once: docker save keeps shared layers once)
+suite=(prometheus alertmanager node-exporter mysqld-exporter redis-exporter blackbox-exporter)
+if [ -n "${tag_of[prometheus]:-}" ] && { [ ${#want[@]} -eq 0 ] || [[ " ${want[*]} " == *" prometheus"* ]]; }; then
+  h=$(for n in "${suite[@]}"; do echo "${hash_of[$n]}"; done | sha256sum | cut -c1-16)
+  tar="$cache/images/monitoring.tar"
+  if [ ! -s "$tar" ] || [ "$(cat "$tar.inputs" 2>/dev/null)" != "$h" ]; then
+    tags=(); for n in "${suite[@]}"; do tags+=("${tag_of[$n]}"); done
+    docker save -o "$tar.tmp" "${tags[@]}" && mv "$tar.tmp" "$tar" && echo "$h" >"$tar.inputs"
+  fi
+fi

@@ -27,13 +27,31 @@ sanity() {
   "$root/tests/harness/ansible-test-prep.sh" "$root/.venv/bin/python" >/dev/null
   (cd "$dest" && git init -q && git add -A && ansible-test sanity --venv --python 3.11 --color no)
 }
-units() {
+units() {  # ansible-test's units after its sanity (they share its virtual environments), in one job
   local dest
   dest=$(mktemp -d)/ansible_collections/erpstack/erpnext
   mkdir -p "$dest"
   git ls-files -z --cached --others --exclude-standard | grep -zv '^collections/' | xargs -0 cp --parents -t "$dest"
-  (cd "$dest" && ansible-test units --venv --requirements --python 3.11 --color no) && \
-    PYTHONPATH=$root/collections pytest -q -p no:cacheprovider tests/unit tests/role_checks
+  (cd "$dest" && ansible-test units --venv --requirements --python 3.11 --color no)
+}
+pytests() {  # unit tests, role checks (some run the real promtool, amtool and docker compose) and the alert rules' tests
+  PYTHONPATH=$root/collections pytest -q -p no:cacheprovider tests/unit tests/role_checks && tests/promtool/run.sh
+}
+checks() {  # the static checks as three parallel jobs (2 cores); each job's output goes to its own log
+  local out=$root/tests/output/checks job rc=0 start=$SECONDS
+  mkdir -p "$out"
+  declare -A pids
+  (lint) >"$out/lint.log" 2>&1 & pids[lint]=$!
+  (sanity && units) >"$out/ansible-test.log" 2>&1 & pids[ansible-test]=$!
+  (pytests) >"$out/pytest.log" 2>&1 & pids[pytest]=$!
+  for job in lint ansible-test pytest; do
+    if wait "${pids[$job]}"; then
+      printf '  %-14s ok     %4d s  %s\n' "$job" $((SECONDS - start)) "$(grep -E 'passed|Passed|OK:' "$out/$job.log" | tail -n 1)"
+    else
+      rc=1; printf '  %-14s FAILED %4d s (log: %s)\n' "$job" $((SECONDS - start)) "$out/$job.log"; tail -n 60 "$out/$job.log"
+    fi
+  done
+  return $rc
 }
 built_collection() {  # the collection as users get it: built, installed offline, its playbooks and docs load
   local tmp
@@ -52,12 +70,12 @@ built_collection() {  # the collection as users get it: built, installed offline
 }
 stage host tests/harness/setup-host.sh
 stage venv tests/harness/venv.sh requirements-test.txt
-stage lint lint
-stage sanity sanity
-stage units units
-stage build built_collection
+# the images first: some checks run the real binaries of the test images (promtool, amtool, blackbox_exporter)
 stage images tests/harness/images.sh
+stage checks checks
+stage build built_collection
 stage molecule-default tests/harness/molecule.sh default
 stage molecule-tls_multisite tests/harness/molecule.sh tls_multisite
 stage molecule-backup_restore tests/harness/molecule.sh backup_restore
+stage molecule-monitoring tests/harness/molecule.sh monitoring
 summary
