@@ -15,6 +15,7 @@ from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import Be
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import (
     alertmanager_config,
     monitoring_configuration,
+    stack_memory_mb,
 )
 
 
@@ -35,4 +36,5 @@ class FilterModule(object):
         return {
             "monitoring_configuration": _reporting(monitoring_configuration, "monitoring"),
             "alertmanager_config": _reporting(alertmanager_config, "monitoring alerts"),
+            "monitoring_memory_mb": _reporting(stack_memory_mb, "monitoring_resources"),
         }

@@ -25,6 +25,7 @@ from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import (
     deep_merge,
 )
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.plan import is_host
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.sizing import SizingError, parse_size
 
 REDIS_INSTANCES = ("cache", "queue")
 # RQ's keys: a queue's jobs (list) and the workers listening on it (set, removed with its last member)
@@ -82,6 +83,25 @@ def backup_ages(backup):
     overrides = backup.get("overrides") or {}
     return [{"name": name, "max_age_hours": float(overrides.get(name, backup.get("max_age_hours", 26)))}
             for name in backup.get("benches") or []]
+
+
+def stack_memory_mb(resources, benches=0, cadvisor=True, grafana=True, logs_backend="loki"):
+    """MiB of memory limits of the enabled components (per-bench exporters counted once per bench): what the benches'
+    sizing reserves for the stack, as it does for Traefik."""
+    resources = resources or {}
+    counts = {"prometheus": 1, "alertmanager": 1, "node_exporter": 1, "blackbox_exporter": 1,
+              "cadvisor": int(bool(cadvisor)), "grafana": int(bool(grafana)),
+              "loki": int(logs_backend == "loki"), "alloy": int(logs_backend == "loki"),
+              "mysqld_exporter": int(benches), "redis_exporter": 2 * int(benches)}
+    total = 0
+    for name, count in counts.items():
+        memory = (resources.get(name) or {}).get("memory")
+        if count and memory is not None:
+            try:
+                total += count * parse_size(memory, "monitoring_resources.%s.memory" % name)
+            except SizingError as exc:
+                raise BenchSpecError(str(exc))
+    return total // 1048576
 
 
 def _positive(value):

@@ -22,6 +22,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.erpstack.erpnext.plugins.filter.monitoring_configuration import FilterModule
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import BenchSpecError, deep_merge
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import (
+    stack_memory_mb,
     INHIBIT_RULES,
     alertmanager_config,
     duration_seconds,
@@ -649,3 +650,21 @@ def test_alertmanager_reports_every_problem_at_once_without_a_credential():
         assert piece in message, message
     for secret in ("T0KEN", "hooks.example.com", "pa55word", "ftp://"):
         assert secret not in message, message
+
+
+def test_stack_memory_counts_the_enabled_components_and_the_exporters_per_bench():
+    resources = {"prometheus": {"memory": "768M"}, "alertmanager": {"memory": "128M"},
+                 "node_exporter": {"memory": "64M"}, "blackbox_exporter": {"memory": "64M"},
+                 "cadvisor": {"memory": "256M"}, "grafana": {"memory": "256M"}, "loki": {"memory": "512M"},
+                 "alloy": {"memory": "256M"}, "mysqld_exporter": {"memory": "64M"},
+                 "redis_exporter": {"memory": "64m"}}
+    # 768 + 128 + 64 + 64, plus 2 benches x (64 + 2 x 64)
+    assert stack_memory_mb(resources, 2, cadvisor=False, grafana=False, logs_backend="external") == 1024 + 384
+    assert stack_memory_mb(resources, 2) == 1024 + 384 + 256 + 256 + 512 + 256
+    assert stack_memory_mb(resources, 0, cadvisor=False, grafana=False, logs_backend="external") == 1024
+    assert stack_memory_mb({}, 3) == 0
+
+
+def test_stack_memory_refuses_a_bad_size():
+    with pytest.raises(BenchSpecError, match="monitoring_resources.loki.memory"):
+        stack_memory_mb({"loki": {"memory": "lots"}}, 1)
