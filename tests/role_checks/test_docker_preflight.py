@@ -39,6 +39,9 @@ CASES = {
              "docker_compose_plugin_checksum": SHA}, None),
     "json-file with a string log option passes": (
         {}, {"docker_daemon_options_extension": {"log-driver": "json-file", "log-opts": {"max-size": "50m"}}}, None),
+    "gelf to an external log server passes": (
+        {}, {"docker_daemon_options": {"log-driver": "gelf", "log-opts": {"gelf-address": "udp://logs.example.com:12201"},
+                                       "live-restore": True}}, None),
     "existing user passes": ({}, {"docker_users": ["root"]}, None),
     "unknown source": ({}, {"docker_source": "snap"}, "docker_source must be 'official' or 'distro', got 'snap'"),
     "distro without a plugin": ({}, {"docker_source": "distro"}, "neither is set"),
