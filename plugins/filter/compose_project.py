@@ -19,6 +19,13 @@ from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import (
     site_specs,
     user_host_scope,
 )
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.grafana import grafana_provisioning
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.logs import alloy_config, loki_config
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import (
+    alertmanager_config,
+    monitoring_configuration,
+    stack_memory_mb,
+)
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.plan import bench_plan
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.sizing import (
     SizingError,
@@ -41,7 +48,7 @@ def _reporting(func, label, errors=(BenchSpecError,)):
 
 
 class FilterModule(object):
-    """Bench description -> compose project."""
+    """The collection's filters: the plan of benches and sites -> compose projects and every stack's configuration."""
 
     def filters(self):
         return {
@@ -55,4 +62,10 @@ class FilterModule(object):
             "bench_resources": compose_resources,
             "mariadb_settings_check": _reporting(check_mariadb_settings, "erpnext_mariadb_config", (SizingError,)),
             "backup_bench": _reporting(backup_bench, "backup", (BenchSpecError, KeyError)),
+            "monitoring_configuration": _reporting(monitoring_configuration, "monitoring"),
+            "alertmanager_config": _reporting(alertmanager_config, "monitoring alerts"),
+            "monitoring_memory_mb": _reporting(stack_memory_mb, "monitoring_resources"),
+            "grafana_provisioning": _reporting(grafana_provisioning, "monitoring grafana"),
+            "loki_config": _reporting(loki_config, "monitoring logs"),
+            "alloy_config": _reporting(alloy_config, "monitoring logs"),
         }

@@ -12,7 +12,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.erpstack.erpnext.plugins.filter.grafana_provisioning import FilterModule
+from ansible_collections.erpstack.erpnext.plugins.filter.compose_project import FilterModule
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import BenchSpecError
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.grafana import (
     grafana_dashboard_provider,

@@ -19,7 +19,7 @@ import yaml
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.erpstack.erpnext.plugins.filter.monitoring_configuration import FilterModule
+from ansible_collections.erpstack.erpnext.plugins.filter.compose_project import FilterModule
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import BenchSpecError, deep_merge
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import (
     stack_memory_mb,
