@@ -5,9 +5,9 @@
 """Pure functions: a host (memory, CPUs) and its benches -> memory and CPU limits per service, gunicorn and worker
 counts, and the MariaDB and Redis settings that follow from them.
 
-Every bench gets the same share of the host after a reserve for the system, Docker and Traefik (``auto``), or a fixed
-budget (``small``/``medium``/``large``). Within a bench the budget is split by fixed shares; per-service overrides
-replace a share. The plan is refused when the limits of all benches exceed what the host can give.
+Every bench gets the same share of the host after a reserve for the system, Docker and the shared stacks
+(``auto``), or a fixed budget (``small``/``medium``/``large``). Within a bench the budget is split by fixed shares;
+per-service overrides replace a share. The plan is refused when the limits of all benches exceed what the host can give.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -138,8 +138,8 @@ def bench_sizing(host_memory_mb, host_cpus, benches, profile="auto", overrides=N
     reserve = _mib(parse_size(reserve_mb, "erpnext_sizing_reserve")) if reserve_mb else max(512, host_mib // 10)
     available = host_mib - reserve - int(proxy_memory_mb or 0)
     if available <= 0:
-        raise SizingError("host memory %d MiB leaves nothing after the %d MiB reserve and %d MiB for Traefik"
-                          % (host_mib, reserve, proxy_memory_mb))
+        raise SizingError("host memory %d MiB leaves nothing after the %d MiB reserve and %d MiB for Traefik and "
+                          "monitoring" % (host_mib, reserve, proxy_memory_mb))
     if profile == "auto":
         budget, bench_cpus = available // len(names), max(0.5, cpus / len(names))
     else:
@@ -161,7 +161,7 @@ def bench_sizing(host_memory_mb, host_cpus, benches, profile="auto", overrides=N
             lines.append("%s: %s" % (bench, budget_line))
         raise SizingError(
             "the benches' memory limits add up to %d MiB but the host can give %d MiB (%d MiB total, %d MiB reserved "
-            "for the system and Docker, %d MiB for Traefik). Budget per service: %s"
+            "for the system and Docker, %d MiB for Traefik and monitoring). Budget per service: %s"
             % (total, available, host_mib, reserve, proxy_memory_mb, "; ".join(lines)))
     return result
 
