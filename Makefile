@@ -1,17 +1,37 @@
 # Two entry points: `make deploy` (ERPNext on this machine, inventories/local) and `make test` (everything).
+# On a bare server without make: `./make deploy`, `./make test` (./make installs make, git and python3-venv first).
 SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: deploy test venv lint units molecule images benchmark benchmark-tuning benchmark-backup clean
+.PHONY: deploy test images-list matrix changelog fresh-host bare-deploy venv lint units molecule images benchmark benchmark-tuning benchmark-backup clean
 
 deploy:
-	tests/harness/venv.sh requirements.txt
-	cp -f "$$(scripts/fetch-compose-deb.sh .cache/debs)" .cache/debs/docker-compose-plugin.deb
-	ansible-playbook site.yml -i inventories/local
+	scripts/deploy.sh
 
 test:
 	tests/harness/run-tests.sh
+
+# Every image an inventory pulls, by the *_image_archives variable that loads it on an air-gapped host
+INVENTORY ?= inventories/local
+images-list:
+	@tests/harness/venv.sh requirements.txt >/dev/null
+	@ANSIBLE_STDOUT_CALLBACK=ansible.builtin.minimal ansible-playbook playbooks/images.yml -i $(INVENTORY) \
+	  | sed -n '/"msg"/,/^}/p'
+
+# ansible-test sanity and units on the oldest and the newest supported ansible-core, each in its own venv
+matrix:
+	tests/harness/matrix.sh
+
+# Release the changelog fragments into changelogs/changelog.yaml and CHANGELOG.md for galaxy.yml's version
+changelog: venv
+	antsibull-changelog release --version "$$(sed -n 's/^version: //p' galaxy.yml)"
+
+# The proofs that the README's commands work on a fresh machine (docs/testing.md); not part of `make test`
+fresh-host:
+	tests/harness/fresh-host.sh
+bare-deploy:
+	tests/harness/bare-deploy.sh
 
 venv:
 	tests/harness/venv.sh requirements-test.txt

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # ansible-test bootstraps pip in its venvs with a get-pip script it downloads from a host this machine cannot reach.
 # It looks in its cache first: put there a small script that installs pip from the matching wheel of the package index.
-# usage: ansible-test-prep.sh PYTHON   (the venv's python, which has ansible-test installed)
+# usage: ansible-test-prep.sh PYTHON [VERSION]   (the venv's python, which has ansible-test installed; the Python
+# version ansible-test will test with, default 3.11)
 set -euo pipefail
-py=${1:?usage: ansible-test-prep.sh PYTHON}
-version=$("$py" - <<'PY'
+py=${1:?usage: ansible-test-prep.sh PYTHON [VERSION]}
+pyversion=${2:-3.11}
+version=$("$py" - "$pyversion" <<'PY'
+import sys
 from ansible_test._internal.python_requirements import get_venv_packages
 class P:  # only .version is read
-    version = "3.11"
+    version = sys.argv[1]
 print(get_venv_packages(P())["pip"])
 PY
 )

@@ -21,17 +21,13 @@ stage() {
 lint() { yamllint -s . && ansible-lint --profile production; }
 sanity() {
   local dest
-  dest=$(mktemp -d)/ansible_collections/erpstack/erpnext
-  mkdir -p "$dest"
-  git ls-files -z --cached --others --exclude-standard | grep -zv '^collections/' | xargs -0 cp --parents -t "$dest"
+  dest=$("$root/tests/harness/collection-copy.sh")
   "$root/tests/harness/ansible-test-prep.sh" "$root/.venv/bin/python" >/dev/null
-  (cd "$dest" && git init -q && git add -A && ansible-test sanity --venv --python 3.11 --color no)
+  (cd "$dest" && ansible-test sanity --venv --python 3.11 --color no)
 }
 units() {  # ansible-test's units after its sanity (they share its virtual environments), in one job
   local dest
-  dest=$(mktemp -d)/ansible_collections/erpstack/erpnext
-  mkdir -p "$dest"
-  git ls-files -z --cached --others --exclude-standard | grep -zv '^collections/' | xargs -0 cp --parents -t "$dest"
+  dest=$("$root/tests/harness/collection-copy.sh")
   (cd "$dest" && ansible-test units --venv --requirements --python 3.11 --color no)
 }
 pytests() {  # unit tests, role checks (some run the real promtool, amtool and docker compose) and the alert rules' tests
@@ -73,6 +69,8 @@ stage venv tests/harness/venv.sh requirements-test.txt
 # the images first: some checks run the real binaries of the test images (promtool, amtool, blackbox_exporter)
 stage images tests/harness/images.sh
 stage checks checks
+# ansible-test sanity and units on the oldest and the newest supported ansible-core (meta/runtime.yml)
+stage matrix tests/harness/matrix.sh
 stage build built_collection
 stage molecule-default tests/harness/molecule.sh default
 stage molecule-tls_multisite tests/harness/molecule.sh tls_multisite

@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import operator
 import re
 
 
@@ -358,7 +359,7 @@ def literal(expr):
     if expr.kind == "unary":
         value = literal(expr.operand)
         if expr.op == "-" and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return -value
+            return operator.neg(value)
         if expr.op == "!" and isinstance(value, bool):
             return not value
     raise ValueError("line %d: not a literal: %r" % (expr.line, expr))

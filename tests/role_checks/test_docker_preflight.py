@@ -44,7 +44,12 @@ CASES = {
                                        "live-restore": True}}, None),
     "existing user passes": ({}, {"docker_users": ["root"]}, None),
     "unknown source": ({}, {"docker_source": "snap"}, "docker_source must be 'official' or 'distro', got 'snap'"),
-    "distro without a plugin": ({}, {"docker_source": "distro"}, "neither is set"),
+    "distro without a plugin on bookworm": ({}, {"docker_source": "distro"}, "Debian bookworm has none"),
+    "distro without a plugin on noble passes": (
+        {"distribution": "Ubuntu", "distribution_release": "noble", "distribution_version": "24.04"},
+        {"docker_source": "distro"}, None),
+    "distro without a plugin on trixie passes": (
+        {"distribution_release": "trixie", "distribution_version": "13.2"}, {"docker_source": "distro"}, None),
     "distro with deb and url": (
         {}, {"docker_source": "distro", "docker_compose_plugin_deb": DEB, "docker_compose_plugin_url": URL,
              "docker_compose_plugin_checksum": SHA}, "both are set"),

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Proves the README's deploy command on a bare server: a Debian container that has only python3 (no make, git,
+# python3-venv, Docker), as root, from a copy of this checkout without .git, and a half-made .venv left by an
+# earlier failed attempt. `./make deploy` must install what it needs, rebuild the .venv, install Docker, and stop at
+# the image pull (no registry here) with the message that lists the images: exit non-zero, no traceback.
+# Also: `make deploy` as another user is refused, and `make images-list` prints the inventory's images.
+# usage: tests/harness/bare-deploy.sh [SUITE...]   (bookworm: Python 3.11, ansible-core 2.19; trixie: Python 3.13,
+#        ansible-core 2.21, the path Ubuntu 24.04's Python 3.12 takes; default: both)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=$root/tests/output/bare-deploy
+mkdir -p "$out"
+ns=erpstack-test
+caps=(AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID IPC_LOCK
+      IPC_OWNER KILL LEASE LINUX_IMMUTABLE MAC_ADMIN MAC_OVERRIDE MKNOD NET_ADMIN NET_BIND_SERVICE NET_BROADCAST
+      NET_RAW SETFCAP SETGID SETPCAP SETUID SYSLOG SYS_ADMIN SYS_BOOT SYS_CHROOT SYS_MODULE SYS_NICE SYS_PACCT
+      SYS_PTRACE SYS_RAWIO SYS_TIME SYS_TTY_CONFIG WAKE_ALARM)
+
+bare_image() {  # $1 suite: a debootstrap minbase image plus python3, nothing else
+  local suite=$1 base=$ns/debian:$1 bare=$ns/bare:$1
+  if ! docker image inspect "$base" >/dev/null 2>&1; then SUITE=$suite "$root/tests/images/base/build.sh" "$base" >/dev/null; fi
+  if ! docker image inspect "$bare" >/dev/null 2>&1; then
+    printf 'FROM %s\nRUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 \\\n && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin\n' "$base" \
+      | DOCKER_BUILDKIT=0 docker build -q -t "$bare" - >/dev/null
+  fi
+  echo "$bare"
+}
+
+check() {  # $1 description, $2 status (0 = holds)
+  if [ "$2" -eq 0 ]; then echo "  ok     $1"; else echo "  FAILED $1"; failed=1; fi
+}
+
+run_suite() {
+  local suite=$1 image name=erpstack-bare-$1 log=$out/$1.log rc start=$SECONDS
+  image=$(bare_image "$suite")
+  docker rm -f -v "$name" >/dev/null 2>&1 || true
+  capargs=(); for c in "${caps[@]}"; do capargs+=(--cap-add "$c"); done
+  docker run -d --name "$name" "${capargs[@]}" --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+    --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw -v /var/lib/docker --tmpfs /run --tmpfs /tmp \
+    "$image" sleep infinity >/dev/null
+  # the checkout as a user would copy it: tracked and new files, no .git; then a .venv a failed attempt left behind
+  (cd "$root" && git ls-files -z --cached --others --exclude-standard | xargs -0 tar -c --no-recursion -f -) \
+    | docker exec -i "$name" sh -c 'mkdir -p /srv/erpstack && tar -x -C /srv/erpstack'
+  docker exec "$name" sh -c 'cd /srv/erpstack && mkdir -p .venv/bin && ln -s /usr/bin/python3 .venv/bin/python'
+  echo "bare $suite: $(docker exec "$name" sh -c 'python3 --version; for t in make git dockerd; do command -v $t >/dev/null && echo "has $t"; done; python3 -c "import ensurepip" 2>/dev/null && echo has ensurepip' | tr '\n' ' ')"
+
+  docker exec "$name" sh -c 'cd /srv/erpstack && ./make deploy' >"$log" 2>&1 && rc=0 || rc=$?
+  failed=0
+  check "./make deploy exits non-zero at the pull (rc $rc)" $([ "$rc" -ne 0 ] && echo 0 || echo 1)
+  check "./make installed make, git and python3-venv" $(grep -q './make: installing make git python3-venv' "$log"; echo $?)
+  check "the half-made .venv was made again" $(grep -q 'is incomplete' "$log"; echo $?)
+  check "Docker was installed and started by the docker role" $(docker exec "$name" docker info >/dev/null 2>&1; echo $?)
+  check "it stopped at the image pull, naming make images-list" \
+    $(grep -q 'cannot reach the image registry' "$log" && grep -q 'make images-list' "$log"; echo $?)
+  check "no Python traceback" $(! grep -q 'Traceback' "$log"; echo $?)
+  check "ansible-core: $(docker exec "$name" /srv/erpstack/.venv/bin/python -c 'import ansible.release as r; print(r.__version__)')" 0
+  docker exec "$name" sh -c 'cd /srv/erpstack && make images-list' >"$out/$suite-images.log" 2>&1 && rc=0 || rc=$?
+  check "make images-list lists the Traefik, ERPNext and monitoring images" \
+    $([ "$rc" -eq 0 ] && grep -q 'traefik:' "$out/$suite-images.log" && grep -q 'frappe/erpnext:' "$out/$suite-images.log" \
+      && grep -q 'prom/prometheus:' "$out/$suite-images.log"; echo $?)
+  docker exec "$name" sh -c 'cd /srv/erpstack && su nobody -s /bin/sh -c "make deploy"' >"$out/$suite-nonroot.log" 2>&1 && rc=0 || rc=$?
+  check "make deploy as another user is refused with the reason" \
+    $([ "$rc" -ne 0 ] && grep -q 'run it as root' "$out/$suite-nonroot.log"; echo $?)
+  echo "bare $suite: $((SECONDS - start)) s, log: $log"
+  grep -E 'Could not pull|fatal:' "$log" | head -n 3 | cut -c1-400
+  docker rm -f -v "$name" >/dev/null 2>&1 || true
+  return $failed
+}
+
+status=0
+for suite in "${@:-bookworm trixie}"; do
+  for s in $suite; do run_suite "$s" || status=1; done
+done
+exit $status

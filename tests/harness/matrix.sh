@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# ansible-test sanity and units on the oldest and the newest ansible-core that meta/runtime.yml supports, each in its
+# own virtual environment (tests/matrix/*.txt). The newest needs Python 3.12 or newer (ansible-core 2.20 and later
+# require it): the first such interpreter found on PATH or under pyenv is used.
+# usage: matrix.sh [oldest|newest ...]   (default: both)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+out=$root/tests/output/matrix
+mkdir -p "$out"
+
+python_at_least() {  # $1 minor version of Python 3: prints the first interpreter that is at least 3.$1
+  local p
+  for p in python3 python3.14 python3.13 python3.12 "$HOME"/.pyenv/versions/3.1[2-9]*/bin/python3 \
+           /usr/local/bin/python3.1[2-9] /usr/bin/python3.1[2-9]; do
+    [ -x "$(command -v "$p" 2>/dev/null)" ] || continue
+    if "$p" -c "import sys; sys.exit(sys.version_info < (3, $1))" 2>/dev/null; then command -v "$p"; return 0; fi
+  done
+  return 1
+}
+
+run_one() {  # $1 oldest|newest
+  local name=$1 python version core dest venv=$root/.cache/venv-$1
+  case $name in
+    oldest) python=$(python_at_least 10 || true) ;;
+    newest) python=$(python_at_least 12 || true) ;;
+    *) echo "matrix.sh: unknown entry '$name' (oldest or newest)" >&2; return 1 ;;
+  esac
+  [ -n "$python" ] || { echo "matrix.sh: no Python interpreter for the $name ansible-core (newest needs 3.12+)" >&2; return 1; }
+  tests/harness/venv.sh "tests/matrix/$name.txt" "$venv" "$python" >/dev/null
+  version=$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  core=$("$venv/bin/python" -c 'import ansible.release as r; print(r.__version__)')
+  dest=$(tests/harness/collection-copy.sh)
+  "$root/tests/harness/ansible-test-prep.sh" "$venv/bin/python" "$version" >/dev/null
+  # ansible-test looks for pythonX.Y on PATH; the venv's bin has it
+  (cd "$dest" &&
+    PATH=$venv/bin:$(dirname "$python"):$PATH ansible-test sanity --venv --python "$version" --color no &&
+    PATH=$venv/bin:$(dirname "$python"):$PATH ansible-test units --venv --requirements --python "$version" --color no) \
+    >"$out/$name.log" 2>&1 || { tail -n 60 "$out/$name.log"; echo "matrix: $name (ansible-core $core, Python $version) FAILED, log: $out/$name.log"; return 1; }
+  echo "matrix: $name ansible-core $core on Python $version: sanity and units passed ($(grep -Eo '[0-9]+ passed' "$out/$name.log" | tail -n1))"
+}
+
+rc=0
+for entry in "${@:-oldest newest}"; do
+  for name in $entry; do run_one "$name" || rc=1; done
+done
+exit $rc
