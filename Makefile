@@ -16,8 +16,8 @@ test:
 INVENTORY ?= inventories/local
 images-list:
 	@tests/harness/venv.sh requirements.txt >/dev/null
-	@ANSIBLE_STDOUT_CALLBACK=ansible.builtin.minimal ansible-playbook playbooks/images.yml -i $(INVENTORY) \
-	  | sed -n '/"msg"/,/^}/p'
+	@out=$$(ansible-playbook playbooks/images.yml -i $(INVENTORY) 2>&1) || { echo "$$out"; exit 1; }; \
+	  echo "$$out" | awk '/^TASK \[Show the images/ { p = 1 } /^PLAY RECAP/ { p = 0 } p'
 
 # ansible-test sanity and units on the oldest and the newest supported ansible-core, each in its own venv
 matrix:

@@ -11,7 +11,7 @@ mkdir -p "$out"
 
 python_at_least() {  # $1 minor version of Python 3: prints the first interpreter that is at least 3.$1
   local p
-  for p in python3 python3.14 python3.13 python3.12 "$HOME"/.pyenv/versions/3.1[2-9]*/bin/python3 \
+  for p in python3 python3.14 python3.13 python3.12 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python3 \
            /usr/local/bin/python3.1[2-9] /usr/bin/python3.1[2-9]; do
     [ -x "$(command -v "$p" 2>/dev/null)" ] || continue
     if "$p" -c "import sys; sys.exit(sys.version_info < (3, $1))" 2>/dev/null; then command -v "$p"; return 0; fi

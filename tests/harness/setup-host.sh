@@ -12,6 +12,8 @@ declare -A tool_package=(
   [dockerd]=docker.io [debootstrap]=debootstrap [ip]=iproute2 [git]=git [make]=make [jq]=jq [file]=file
   [curl]=curl [tar]=tar [gzip]=gzip [sha256sum]=coreutils [xargs]=findutils [awk]=mawk [ps]=procps
   [sysctl]=procps [update-ca-certificates]=ca-certificates [gpgv]=gpgv
+  # ansible-test sanity skips its shellcheck test, without failing, where shellcheck is missing
+  [shellcheck]=shellcheck
 )
 missing=()
 for tool in "${!tool_package[@]}"; do

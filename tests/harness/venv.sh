@@ -9,8 +9,9 @@ req=${1:-requirements-test.txt}
 dir=${2:-.venv}
 python=${3:-python3}
 command -v "$python" >/dev/null 2>&1 || { echo "venv.sh: $python not found; install Python 3 first" >&2; exit 1; }
-includes=$(sed -n 's/^-r[[:space:]]*//p' "$req")
-stamp=$dir/.installed-$(cd "$(dirname "$req")" && cat $includes "$(basename "$req")" | sha256sum | cut -c1-16)
+# the stamp covers the file and the files it includes (-r)
+mapfile -t includes < <(sed -n 's/^-r[[:space:]]*//p' "$req")
+stamp=$dir/.installed-$(cd "$(dirname "$req")" && cat "${includes[@]}" "$(basename "$req")" | sha256sum | cut -c1-16)
 [ -e "$stamp" ] && "$dir/bin/python" -c 'import ansible' 2>/dev/null && exit 0
 
 if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
@@ -30,7 +31,7 @@ if ! { [ -x "$dir/bin/python" ] && "$dir/bin/python" -m pip --version >/dev/null
 fi
 "$dir/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
 "$dir/bin/python" -m pip install -q -r "$req" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
-"$dir/bin/python" -c 'import ansible, docker' || { echo "venv.sh: installing $req into $dir failed" >&2; exit 1; }
+"$dir/bin/python" -c 'import ansible, docker' 2>/dev/null || { echo "venv.sh: installing $req into $dir failed" >&2; exit 1; }
 rm -f "$dir"/.installed-*
 touch "$stamp"
 echo "venv: $dir ($("$dir/bin/python" --version), $("$dir/bin/python" -c 'import ansible.release as r; print("ansible-core", r.__version__)'))"
