@@ -76,4 +76,6 @@ stage molecule-default tests/harness/molecule.sh default
 stage molecule-tls_multisite tests/harness/molecule.sh tls_multisite
 stage molecule-backup_restore tests/harness/molecule.sh backup_restore
 stage molecule-monitoring tests/harness/molecule.sh monitoring
+# the README's `./make deploy` on a bare Debian 12 server with only python3, up to the image pull
+stage bare-deploy tests/harness/bare-deploy.sh bookworm
 summary
