@@ -12,28 +12,21 @@ import functools
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.backup import backup_bench
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import (
-    BenchSpecError,
-    compose_project,
-    proxy_project,
-    site_specs,
-    user_host_scope,
-)
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import BenchSpecError, user_host_scope
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import compose_project
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.grafana import grafana_provisioning
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.logs import alloy_config, loki_config
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import (
-    alertmanager_config,
-    monitoring_configuration,
-    stack_memory_mb,
-)
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.plan import bench_plan
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.alertmanager import alertmanager_config
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import stack_memory_mb
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring_stack import monitoring_configuration
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.plan import bench_plan, site_specs
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.sizing import (
     SizingError,
     bench_sizing,
     check_mariadb_settings,
     compose_resources,
 )
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.traefik import traefik_configuration
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.traefik import proxy_project, traefik_configuration
 
 
 def _reporting(func, label, errors=(BenchSpecError,)):

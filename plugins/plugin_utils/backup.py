@@ -11,7 +11,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import BenchSpecError, user_host_scope
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import BenchSpecError, user_host_scope
 
 METHODS = ("logical", "physical")
 OVERRIDE_KEYS = ("method", "incremental", "full_every_days", "on_calendar", "cron", "enabled")

@@ -13,9 +13,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
-import ipaddress
 import re
+
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import (
+    NAME_RE,
+    BenchSpecError,
+    deep_merge,
+    is_pinned,
+    user_host_scope,
+)
 
 BENCH_HOME = "/home/frappe/frappe-bench"
 ERPNEXT_SERVICES = ("configurator", "backend", "frontend", "websocket", "queue-short", "queue-long", "scheduler")
@@ -69,38 +75,6 @@ BENCH_KEYS = {
     "extension": dict,
 }
 
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-
-
-class BenchSpecError(ValueError):
-    """The bench description cannot be turned into a compose project."""
-
-
-def deep_merge(base, extra):
-    """Return ``base`` with ``extra`` merged in recursively (dicts merge, everything else replaces)."""
-    result = copy.deepcopy(base)
-    for key, value in (extra or {}).items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = deep_merge(result[key], value)
-        else:
-            result[key] = copy.deepcopy(value)
-    return result
-
-
-def user_host_scope(subnet):
-    """MariaDB host pattern matching every address of ``subnet`` (e.g. ``172.30.10.%`` for a /24).
-
-    Site users are scoped to the bench network rather than ``%`` or one container address (frappe_docker #1952).
-    """
-    net = ipaddress.ip_network(subnet, strict=True)
-    if net.version != 4:
-        raise BenchSpecError("network subnet %s: only IPv4 subnets are supported" % subnet)
-    octets = net.prefixlen // 8
-    if net.prefixlen % 8:
-        raise BenchSpecError("network subnet %s: the prefix length must be 8, 16 or 24" % subnet)
-    parts = str(net.network_address).split(".")[:octets]
-    return ".".join(parts + ["%"])
-
 
 def _validate(bench):
     missing = [key for key in ("name", "images", "network") if key not in bench]
@@ -109,14 +83,14 @@ def _validate(bench):
     unknown = sorted(set(bench) - set(BENCH_KEYS))
     if unknown:
         raise BenchSpecError("bench description has unknown keys: %s" % ", ".join(unknown))
-    if not _NAME_RE.match(str(bench["name"])):
-        raise BenchSpecError("bench name %r must match %s" % (bench["name"], _NAME_RE.pattern))
+    if not NAME_RE.match(str(bench["name"])):
+        raise BenchSpecError("bench name %r must match %s" % (bench["name"], NAME_RE.pattern))
     for key in ("erpnext", "mariadb", "redis"):
         image = bench["images"].get(key)
-        if not image or ":" not in image.rsplit("/", 1)[-1]:
-            raise BenchSpecError("image %s=%r must be pinned to an exact tag" % (key, image))
-        if image.endswith(":latest"):
+        if isinstance(image, str) and image.endswith(":latest"):
             raise BenchSpecError("image %s=%r: 'latest' is not a pinned tag" % (key, image))
+        if not is_pinned(image):
+            raise BenchSpecError("image %s=%r must be pinned to an exact tag" % (key, image))
     user_host_scope(bench["network"].get("subnet", ""))
 
 
@@ -128,15 +102,15 @@ def _labels(bench, service, role):
     }
 
 
-def _healthcheck(test, interval="10s", timeout="5s", retries=30, start_period="20s"):
+def healthcheck(test, interval="10s", timeout="5s", retries=30, start_period="20s"):
     return {"test": test, "interval": interval, "timeout": timeout, "retries": retries, "start_period": start_period}
 
 
 def _port_check(port):
-    return _healthcheck(["CMD", "wait-for-it", "-q", "-t", "3", "127.0.0.1:%d" % port])
+    return healthcheck(["CMD", "wait-for-it", "-q", "-t", "3", "127.0.0.1:%d" % port])
 
 
-def _resources(bench, service):
+def service_resources(bench, service):
     """``deploy.resources`` for a service (Compose applies it outside Swarm too)."""
     spec = (bench.get("resources") or {}).get(service) or {}
     out = {}
@@ -177,7 +151,7 @@ def _db_service(bench):
         # the server's socket directory is shared with the host, where the role manages accounts as root
         "volumes": ["db-data:/var/lib/mysql", "%s:/run/mysqld" % mariadb.get("socket_dir", "./run/mysqld")],
         "networks": ["bench"],
-        "healthcheck": _healthcheck(["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"], interval="5s"),
+        "healthcheck": healthcheck(["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"], interval="5s"),
         "labels": _labels(bench, "db", "database"),
     }
     if mariadb.get("config_file"):
@@ -207,7 +181,7 @@ def _redis_service(bench, name, persistent):
         "command": ["sh", "-c", REDIS_START.format(secret=secret, options=options)],
         "tmpfs": ["/run/redis:uid=%d,gid=%d,mode=0700" % (REDIS_UID, REDIS_UID)],
         "networks": ["bench"],
-        "healthcheck": _healthcheck(["CMD-SHELL", REDIS_PING.format(secret=secret)], interval="5s"),
+        "healthcheck": healthcheck(["CMD-SHELL", REDIS_PING.format(secret=secret)], interval="5s"),
         "labels": _labels(bench, name, "queue" if persistent else "cache"),
     }
     if persistent:
@@ -304,7 +278,7 @@ def compose_project(bench):
             services[name]["labels"].update(labels)
             services[name]["networks"] = services[name]["networks"] + ["proxy"]
     for name, service in services.items():
-        resources = _resources(bench, name)
+        resources = service_resources(bench, name)
         if resources:
             service.setdefault("deploy", {})["resources"] = resources
 
@@ -419,86 +393,3 @@ def proxy_labels(bench_name, proxy):
                         for i, domain in enumerate(domains):
                             labels["%s.tls.domains[%d].main" % (prefix, i)] = domain
     return {"frontend": frontend, "websocket": websocket}
-
-
-SITE_DEFAULTS = {"apps": [], "default": False, "state": "present"}
-SITE_SECRET_KEYS = ("admin_password",)
-
-
-def site_specs(sites):
-    """Sites with their defaults filled in and without secret values (safe to loop over and print)."""
-    result = []
-    for site in sites or []:
-        spec = dict(SITE_DEFAULTS, **{k: v for k, v in site.items() if k not in SITE_SECRET_KEYS})
-        spec["apps"] = list(spec["apps"] or [])
-        spec["has_admin_password"] = site.get("admin_password") is not None
-        result.append(spec)
-    return result
-
-
-PROXY_KEYS = ("name", "image", "network", "ports", "config_hash", "secrets", "environment", "restart", "resources",
-              "extension")
-
-
-def proxy_project(proxy):
-    """Return the compose document of the shared Traefik project.
-
-    ``proxy``: ``name`` (project), ``image``, ``network`` (the external network benches join), ``ports`` (list of
-    ``{host_ip, published, target}``), ``config_hash`` (a label: any change of the static configuration recreates the
-    container), ``secrets`` (``{name: {file, env}}``: mounted under /run/secrets, ``env`` names the ``*_FILE``
-    variable that points at it), ``environment``, ``restart``, ``resources`` (``{traefik: {...}}``), ``extension``.
-    """
-    unknown = sorted(set(proxy) - set(PROXY_KEYS))
-    if unknown:
-        raise BenchSpecError("proxy description has unknown keys: %s" % ", ".join(unknown))
-    image = proxy.get("image") or ""
-    if ":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest"):
-        raise BenchSpecError("image traefik=%r must be pinned to an exact tag" % image)
-    environment = dict(proxy.get("environment") or {})
-    secrets = proxy.get("secrets") or {}
-    for name, spec in sorted(secrets.items()):
-        if spec.get("env"):
-            environment[spec["env"]] = "/run/secrets/%s" % name
-    service = {
-        "image": image,
-        "restart": proxy.get("restart", "unless-stopped"),
-        "command": ["--configFile=/etc/traefik/traefik.yml"],
-        "ports": [
-            {"target": int(p["target"]), "published": str(p["published"]), "host_ip": p.get("host_ip", "0.0.0.0"),
-             "protocol": "tcp"}
-            for p in proxy.get("ports") or []
-        ],
-        "volumes": [
-            # read-only: Traefik only watches the engine's events and containers' labels
-            "/var/run/docker.sock:/var/run/docker.sock:ro",
-            "./traefik.yml:/etc/traefik/traefik.yml:ro",
-            "./dynamic:/etc/traefik/dynamic:ro",
-            "./certs:/etc/traefik/certs:ro",
-            "./acme:/etc/traefik/acme",
-        ],
-        "networks": {"proxy": {}},
-        "security_opt": ["no-new-privileges:true"],
-        # the static configuration enables ping on the internal metrics entrypoint
-        "healthcheck": _healthcheck(["CMD", "traefik", "healthcheck", "--configFile=/etc/traefik/traefik.yml"],
-                                    interval="5s", start_period="5s"),
-        "labels": {
-            LABEL_PREFIX + ".service": "traefik",
-            LABEL_PREFIX + ".role": "proxy",
-            LABEL_PREFIX + ".config-hash": str(proxy.get("config_hash", "")),
-        },
-    }
-    if environment:
-        service["environment"] = environment
-    if secrets:
-        service["secrets"] = sorted(secrets)
-    resources = _resources(proxy, "traefik")
-    if resources:
-        service["deploy"] = {"resources": resources}
-    document = {
-        "name": proxy.get("name", "traefik"),
-        "services": {"traefik": service},
-        "networks": {"proxy": {"external": True, "name": proxy["network"]}},
-    }
-    if secrets:
-        document["secrets"] = {name: {"file": spec["file"]} for name, spec in sorted(secrets.items())}
-    return deep_merge(document, proxy.get("extension") or {})

@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import BenchSpecError
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import BenchSpecError
 
 # Where the role mounts files/dashboards/ into the Grafana container.
 DASHBOARDS_DIR = "/var/lib/grafana/dashboards"

@@ -25,8 +25,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import BenchSpecError
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.plan import BENCH_NAME_RE
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import NAME_RE as BENCH_NAME_RE, BenchSpecError
 
 LOKI_DIR = "/loki"
 LOKI_PUSH_URL = "http://loki:3100/loki/api/v1/push"

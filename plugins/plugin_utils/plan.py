@@ -13,16 +13,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ipaddress
 import re
 
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import BenchSpecError, site_specs
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import (
+    NAME_RE as BENCH_NAME_RE,
+    BenchSpecError,
+    bench_subnet,
+    is_domain,
+    is_host,
+)
 
-BENCH_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 # compose projects (and directories under the base directory) of the shared stacks
 RESERVED_BENCH_NAMES = ("traefik", "monitoring")
-# A lower-case DNS host name of at most 253 characters, labels of 1-63 characters, no leading/trailing '-'
-HOST_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 # Keys a bench may set for itself; every other setting comes from the role's erpnext_* variables
 BENCH_OVERRIDES = (
     "version", "network_subnet", "frontend_published", "gunicorn_workers", "gunicorn_threads",
@@ -31,29 +33,30 @@ BENCH_OVERRIDES = (
 SITE_KEYS = ("name", "apps", "admin_password", "default", "state", "domains", "tls_resolver")
 
 
-def is_host(name):
-    return isinstance(name, str) and bool(HOST_RE.match(name))
-
-
-def is_domain(name):
-    """A host name, or a wildcard ``*.<host name>`` (one label)."""
-    if isinstance(name, str) and name.startswith("*."):
-        return is_host(name[2:]) and "." in name[2:]
-    return is_host(name)
-
-
 def slug(name):
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
 def _subnet(value, where):
-    try:
-        net = ipaddress.ip_network(str(value), strict=True)
-    except ValueError:
-        net = None
-    if net is None or net.version != 4 or net.prefixlen not in (8, 16, 24):
+    net = bench_subnet(value)
+    if net is None:
         raise BenchSpecError("%s: network_subnet %r must be an IPv4 network with prefix /8, /16 or /24" % (where, value))
     return net
+
+
+SITE_DEFAULTS = {"apps": [], "default": False, "state": "present"}
+SITE_SECRET_KEYS = ("admin_password",)
+
+
+def site_specs(sites):
+    """Sites with their defaults filled in and without secret values (safe to loop over and print)."""
+    result = []
+    for site in sites or []:
+        spec = dict(SITE_DEFAULTS, **{k: v for k, v in site.items() if k not in SITE_SECRET_KEYS})
+        spec["apps"] = list(spec["apps"] or [])
+        spec["has_admin_password"] = site.get("admin_password") is not None
+        result.append(spec)
+    return result
 
 
 def bench_plan(benches, resolvers=None, default_resolver="", dns_resolvers=None, proxy="traefik",

@@ -14,16 +14,15 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import BenchSpecError, deep_merge
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.plan import is_host
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import EMAIL_RE, NAME_RE, BenchSpecError, deep_merge, is_host, is_pinned
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import LABEL_PREFIX, healthcheck, service_resources
 
 CONTAINER_DIR = "/etc/traefik"
 ACME_STORAGE = CONTAINER_DIR + "/acme/acme.json"
 CHALLENGES = {"http": "httpChallenge", "tlsalpn": "tlsChallenge", "dns": "dnsChallenge"}
 TLS_VERSIONS = ("VersionTLS12", "VersionTLS13")
-RESOLVER_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+RESOLVER_RE = NAME_RE
 ENV_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,127}$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SECURITY_MIDDLEWARE = "erpstack-security-headers"
 DASHBOARD_AUTH = "erpstack-dashboard-auth"
 SETTINGS = (
@@ -206,3 +205,71 @@ def traefik_configuration(settings):
             router["tls"] = {"certResolver": settings["default_resolver"]}
         dynamic["http"]["routers"] = {"dashboard": router}
     return {"static": static, "dynamic": dynamic, "secrets": secrets, "environment": environment}
+
+
+PROXY_KEYS = ("name", "image", "network", "ports", "config_hash", "secrets", "environment", "restart", "resources",
+              "extension")
+
+
+def proxy_project(proxy):
+    """Return the compose document of the shared Traefik project.
+
+    ``proxy``: ``name`` (project), ``image``, ``network`` (the external network benches join), ``ports`` (list of
+    ``{host_ip, published, target}``), ``config_hash`` (a label: any change of the static configuration recreates the
+    container), ``secrets`` (``{name: {file, env}}``: mounted under /run/secrets, ``env`` names the ``*_FILE``
+    variable that points at it), ``environment``, ``restart``, ``resources`` (``{traefik: {...}}``), ``extension``.
+    """
+    unknown = sorted(set(proxy) - set(PROXY_KEYS))
+    if unknown:
+        raise BenchSpecError("proxy description has unknown keys: %s" % ", ".join(unknown))
+    image = proxy.get("image") or ""
+    if not is_pinned(image):
+        raise BenchSpecError("image traefik=%r must be pinned to an exact tag" % image)
+    environment = dict(proxy.get("environment") or {})
+    secrets = proxy.get("secrets") or {}
+    for name, spec in sorted(secrets.items()):
+        if spec.get("env"):
+            environment[spec["env"]] = "/run/secrets/%s" % name
+    service = {
+        "image": image,
+        "restart": proxy.get("restart", "unless-stopped"),
+        "command": ["--configFile=/etc/traefik/traefik.yml"],
+        "ports": [
+            {"target": int(p["target"]), "published": str(p["published"]), "host_ip": p.get("host_ip", "0.0.0.0"),
+             "protocol": "tcp"}
+            for p in proxy.get("ports") or []
+        ],
+        "volumes": [
+            # read-only: Traefik only watches the engine's events and containers' labels
+            "/var/run/docker.sock:/var/run/docker.sock:ro",
+            "./traefik.yml:/etc/traefik/traefik.yml:ro",
+            "./dynamic:/etc/traefik/dynamic:ro",
+            "./certs:/etc/traefik/certs:ro",
+            "./acme:/etc/traefik/acme",
+        ],
+        "networks": {"proxy": {}},
+        "security_opt": ["no-new-privileges:true"],
+        # the static configuration enables ping on the internal metrics entrypoint
+        "healthcheck": healthcheck(["CMD", "traefik", "healthcheck", "--configFile=/etc/traefik/traefik.yml"],
+                                   interval="5s", start_period="5s"),
+        "labels": {
+            LABEL_PREFIX + ".service": "traefik",
+            LABEL_PREFIX + ".role": "proxy",
+            LABEL_PREFIX + ".config-hash": str(proxy.get("config_hash", "")),
+        },
+    }
+    if environment:
+        service["environment"] = environment
+    if secrets:
+        service["secrets"] = sorted(secrets)
+    resources = service_resources(proxy, "traefik")
+    if resources:
+        service["deploy"] = {"resources": resources}
+    document = {
+        "name": proxy.get("name", "traefik"),
+        "services": {"traefik": service},
+        "networks": {"proxy": {"external": True, "name": proxy["network"]}},
+    }
+    if secrets:
+        document["secrets"] = {name: {"file": spec["file"]} for name, spec in sorted(secrets.items())}
+    return deep_merge(document, proxy.get("extension") or {})

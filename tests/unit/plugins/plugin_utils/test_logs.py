@@ -13,7 +13,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import BenchSpecError
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import BenchSpecError
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.logs import (
     alloy_config,
     alloy_string,

@@ -20,15 +20,10 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.erpstack.erpnext.plugins.filter.compose_project import FilterModule
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import BenchSpecError, deep_merge
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import (
-    stack_memory_mb,
-    INHIBIT_RULES,
-    alertmanager_config,
-    duration_seconds,
-    monitoring_configuration,
-    probe_targets,
-)
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.alertmanager import INHIBIT_RULES, alertmanager_config
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import BenchSpecError, deep_merge
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import duration_seconds, probe_targets, stack_memory_mb
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring_stack import monitoring_configuration
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.plan import bench_plan
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden")

@@ -14,14 +14,10 @@ import os
 
 import pytest
 
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import (
-    BenchSpecError,
-    compose_project,
-    proxy_labels,
-    proxy_project,
-)
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import BenchSpecError
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import compose_project, proxy_labels
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.plan import bench_plan
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.traefik import traefik_configuration
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.traefik import proxy_project, traefik_configuration
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden")
 UPDATE = os.environ.get("ERPSTACK_UPDATE_GOLDEN") == "1"

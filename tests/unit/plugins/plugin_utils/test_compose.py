@@ -13,12 +13,8 @@ import os
 
 import pytest
 
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import (
-    BenchSpecError,
-    compose_project,
-    deep_merge,
-    user_host_scope,
-)
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import BenchSpecError, deep_merge, user_host_scope
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import compose_project
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden")
 
@@ -47,7 +43,7 @@ def bench(**changes):
 
 
 def test_golden_default_bench():
-    # Regenerate with: ERPSTACK_UPDATE_GOLDEN=1 pytest tests/unit/plugins/filter
+    # Regenerate with: ERPSTACK_UPDATE_GOLDEN=1 pytest tests/unit/plugins/plugin_utils
     path = os.path.join(GOLDEN, "default_bench.json")
     got = compose_project(bench())
     if os.environ.get("ERPSTACK_UPDATE_GOLDEN"):
@@ -145,7 +141,7 @@ def test_invalid_subnet_text_is_refused():
 
 
 def test_site_specs_fill_defaults_and_drop_secrets():
-    from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import site_specs
+    from ansible_collections.erpstack.erpnext.plugins.plugin_utils.plan import site_specs
     sites = [
         {"name": "a.example.com", "admin_password": "s3cret-value"},
         {"name": "b.example.com", "apps": ["erpnext"], "state": "absent"},

@@ -13,7 +13,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.erpstack.erpnext.plugins.filter.compose_project import FilterModule
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import BenchSpecError
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import BenchSpecError
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.grafana import (
     grafana_dashboard_provider,
     grafana_datasources,
