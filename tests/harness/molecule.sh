@@ -32,10 +32,16 @@ step() {  # name, then the molecule arguments
 }
 check_converged() {  # check --diff on the converged host must change nothing
   step check-converged converge -s "$scenario" -- --check --diff
+  clean_output check-converged
   if ! recap_unchanged "$log/check-converged.log"; then
     echo "  check --diff on the converged host reported changes:"; grep -E 'changed:|^\S+\s+: ok=' "$log/check-converged.log" | head -40
     exit 1
   fi
+}
+clean_output() {  # $1 step: a clean run prints no error (no [ERROR] or fatal: line, nothing rescued), or it hides one
+  local bad
+  bad=$(grep -nE '^\[ERROR\]|^fatal: \[|rescued=[1-9]' "$log/$1.log" | head -n 10 || true)
+  if [ -n "$bad" ]; then echo "  $1 printed errors (a clean run prints none):"; echo "$bad"; exit 1; fi
 }
 recap_unchanged() {  # the play recap of $1 reports no change and no failure
   grep -E '^\S+\s+: ok=' "$1" | tee -a "$1.recap" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^(changed|failed|unreachable)=/ && $i !~ /=0$/) bad = 1 } END { exit bad }'
@@ -52,15 +58,17 @@ step syntax syntax -s "$scenario"
 step create create -s "$scenario"
 step prepare prepare -s "$scenario"
 # (`molecule check` would run a whole create/converge/check sequence: converge --check is the check on a fresh host)
-if ! $story; then step check-fresh converge -s "$scenario" -- --check; fi
+if ! $story; then step check-fresh converge -s "$scenario" -- --check; clean_output check-fresh; fi
 # The first converge runs at -vvv while the target's process list is sampled; no secret may show in either.
 target=erpstack-$scenario
 docker exec -d "$target" sh -c 'rm -f /tmp/ps.stop; : > /tmp/ps.log; while [ ! -e /tmp/ps.stop ]; do
   ps -eo args= >> /tmp/ps.log; echo --- >> /tmp/ps.log; sleep 0.1; done'
 step converge converge -s "$scenario" -- -vvv
+clean_output converge
 docker exec "$target" touch /tmp/ps.stop
 if ! python3 "$root/tests/harness/leak_check.py" "$target" /tmp/ps.log "$log/converge.log"; then exit 1; fi
 step idempotence idempotence -s "$scenario"
+clean_output idempotence
 if $story; then
   if [ "$scenario" = monitoring ]; then check_converged; fi
   if [ -e "molecule/$scenario/side_effect.yml" ]; then step side-effect side-effect -s "$scenario"; fi
@@ -70,6 +78,7 @@ fi
 check_converged
 step side-effect side-effect -s "$scenario"
 step converge-again converge -s "$scenario"
+clean_output converge-again
 if ! recap_unchanged "$log/converge-again.log"; then
   echo "  a converge after the side effect (secret rotation) reported changes:"; grep -E 'changed:|^\S+\s+: ok=' "$log/converge-again.log" | head -40
   exit 1

@@ -15,6 +15,7 @@ import pytest
 
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import BenchSpecError, deep_merge, user_host_scope
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import compose_project
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.plan import bench_plan
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden")
 
@@ -79,11 +80,47 @@ def test_gunicorn_settings_reach_only_the_backend(workers, threads, timeout):
             assert service == others[name], name
 
 
-def test_no_secret_value_or_password_variable_in_the_document():
-    text = json.dumps(compose_project(bench()))
+# Secret values with the characters that break quoting (YAML, JSON, shell, URLs)
+SECRET_VALUES = {
+    "db_root_password": "r00t/Pa55:w@rd\"'\nx",
+    "db_admin_password": "adm1n%2F@host:3306/db",
+    "redis_cache_password": "c@che'pass\"word/1",
+    "redis_queue_password": "qu3ue:pass@word\n2",
+}
+ADMIN_PASSWORD = "Adm1nistr@tor/Pa55:word'"
+
+
+def _leaks(text):
+    return sorted(name for name, value in dict(SECRET_VALUES, admin=ADMIN_PASSWORD).items()
+                  if value in text or json.dumps(value)[1:-1] in text)
+
+
+def test_no_secret_value_or_password_variable_in_the_document(tmp_path):
+    # the secrets exist as the role writes them (files with their values), and the site that the inventory gives
+    # with its Administrator password goes through the plan to the proxy labels, as the role's variables do
+    secrets = {}
+    for name, spec in BASE["secrets"].items():
+        (tmp_path / name).write_text(SECRET_VALUES[name])
+        secrets[name] = dict(spec, file=str(tmp_path / name))
+    (planned,) = bench_plan([{"name": "erpnext", "sites": [
+        {"name": "erp.example.com", "admin_password": ADMIN_PASSWORD, "domains": ["erp.example.com"]}]}],
+        resolvers=["le"], default_resolver="le")
+    doc = compose_project(bench(secrets=secrets, proxy={
+        "network": "traefik-public", "entrypoint": "websecure", "middlewares": [], "max_body_bytes": 52428800,
+        "sites": planned["sites"]}))
+    text = json.dumps(doc)
+    assert "Host(`erp.example.com`)" in text and str(tmp_path / "db_root_password") in text
+    assert _leaks(text) == []
     assert "MARIADB_ROOT_PASSWORD_FILE" in text
     assert '"MARIADB_ROOT_PASSWORD"' not in text
     assert "PASSWORD=" not in text
+
+
+def test_the_leak_check_finds_a_value_that_reached_the_document():
+    # the control: a value an operator put where it does not belong (an extension's environment) is found
+    doc = compose_project(bench(extension={"services": {"backend": {"environment": {
+        "DB_PASSWORD": SECRET_VALUES["db_admin_password"]}}}}))
+    assert _leaks(json.dumps(doc)) == ["db_admin_password"]
 
 
 def test_only_the_frontend_is_published_and_the_bench_network_is_internal():
