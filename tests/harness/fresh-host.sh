@@ -2,7 +2,7 @@
 # Proves `make test` the way CI meets it on a fresh machine: a clean clone of HEAD, run with everything this user
 # may have installed by hand hidden. A fresh HOME hides ~/.ansible (collections, ansible-test's caches), ~/.docker
 # (CLI plugins such as a hand-copied docker-compose), ~/.cache/pip and ~/.local; DOCKER_CONFIG points at an empty
-# folder. With --purge, the host packages `make test` installs are removed first (the Compose v2 plugin, jq,
+# folder. With --purge, the host packages `make test` installs are removed first (the Compose v2 plugin, jq, shellcheck,
 # debootstrap), so its host stage must install them again; dockerd and docker.io are kept (a running daemon cannot
 # be removed under the test's feet).
 # usage: tests/harness/fresh-host.sh [--purge] [make target, default: test]
@@ -16,7 +16,7 @@ git clone -q "$root" "$work/erpstack"
 mkdir -p "$work/home" "$work/docker-config"
 if $purge; then
   echo "fresh-host: removing the host packages make test installs"
-  DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq docker-compose jq debootstrap >/dev/null 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq docker-compose jq debootstrap shellcheck >/dev/null 2>&1 || true
   rm -f /usr/local/lib/docker/cli-plugins/docker-compose /usr/libexec/docker/cli-plugins/docker-compose
 fi
 for tool in "docker compose version" "jq --version"; do
