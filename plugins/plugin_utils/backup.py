@@ -16,6 +16,7 @@ from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import Bench
 METHODS = ("logical", "physical")
 OVERRIDE_KEYS = ("method", "incremental", "full_every_days", "on_calendar", "cron", "enabled")
 _CRON_FIELD = r"[0-9*/,\-A-Za-z]+"
+# A regex, not a cron library: neither ansible-core nor the `ansible` package ships a cron parser for the controller.
 _CRON_RE = re.compile(r"^(@(daily|weekly|monthly|hourly)|%s)$" % r"\s+".join([_CRON_FIELD] * 5))
 
 

@@ -46,7 +46,11 @@ class SizingError(ValueError):
 
 
 def parse_size(value, where, default_unit="m"):
-    """Bytes of a size: an integer (in ``default_unit``) or a string such as ``512m``, ``2G``, ``1.5g``."""
+    """Bytes of a size: an integer (in ``default_unit``) or a string such as ``512m``, ``2G``, ``1.5g``.
+
+    Not ansible-core's ``human_to_bytes``: it refuses ``512mb`` (a lower-case b means bits to it), ``1MiB`` and
+    spaces that Docker and operators write, and its errors cannot name the variable path (``where``).
+    """
     if isinstance(value, bool):
         raise SizingError("%s: %r is not a size" % (where, value))
     if isinstance(value, (int, float)):

@@ -169,6 +169,9 @@ def read_secret(path, what):
     return value
 
 
+# SQL is quoted here rather than sent with PyMySQL's parameters: the tool reaches MariaDB through the mariadb client
+# inside the db container, as the backup account, which may log in from the bench network only (not through the
+# host's socket), and the statements that need quoting name databases and users, which no driver parameterises.
 def sql_string(value):
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
@@ -526,11 +529,12 @@ class Store:
 # --- the commands ---------------------------------------------------------------------------------------------
 
 
-class Tool:
+class Context:
+    """What backup, restore and drill share: the configuration, restic, the benches, and one lock per bench."""
+
     def __init__(self, config):
         self.config = config
         self.restic = Restic(config.get("restic") or {})
-        self.lineage = {}
 
     def bench(self, name):
         spec = self.config["benches"].get(name)
@@ -549,18 +553,26 @@ class Tool:
                 raise BackupError("another backup, restore or drill of bench %s is running" % bench) from None
             yield
 
-    # --- backup -----------------------------------------------------------------------------------------------
 
-    def backup(self, name, offsite=True, prune=True, reason="scheduled"):
-        bench = self.bench(name)
+class Backup:
+    """Take a set of a bench (Frappe's backup of each site, or mariadb-backup of the server), apply the retention,
+    copy it offsite, and record the outcome as metrics."""
+
+    def __init__(self, context):
+        self.context = context
+        self.config = context.config
+        self.restic = context.restic
+
+    def run(self, name, offsite=True, prune=True, reason="scheduled"):
+        bench = self.context.bench(name)
         store = Store(self.config, name)
         metrics = Metrics(self.config, name)
         started = time.time()
-        with self.lock(name):
+        with self.context.lock(name):
             store.clean_partials()
-            self.lineage = metrics.state.setdefault("lineage", {})
             try:
-                set_id, manifest = self._take(bench, store, reason)
+                # the physical chain this host continues (mariadb-backup's log sequence numbers), kept in the state
+                set_id, manifest = self._take(bench, store, reason, metrics.state.setdefault("lineage", {}))
             except BaseException as err:
                 metrics.state["run"] = {"ended": int(time.time()), "success": 0,
                                         "duration": round(time.time() - started, 3)}
@@ -586,7 +598,7 @@ class Tool:
                 self._offsite(bench, store, set_id, metrics)
         return set_id
 
-    def _take(self, bench, store, reason):
+    def _take(self, bench, store, reason, lineage):
         now = utcnow()
         set_id = set_name(now)
         if os.path.exists(store.path(set_id)):
@@ -609,7 +621,7 @@ class Tool:
                 conf = bench.site_config(site)
                 before[site] = (conf, bench.counts(site, conf["db_name"]))
             if bench.method == "physical":
-                self._physical(bench, store, partial, manifest)
+                self._physical(bench, store, partial, manifest, lineage)
             for site in bench.sites:
                 conf, counts_before = before[site]
                 self._site(bench, site, partial, manifest, bench.method == "logical")
@@ -678,17 +690,17 @@ class Tool:
             os.chmod(os.path.join(target, entry), 0o600)
         manifest["sites"][site] = {"files": sorted(expected)}
 
-    def _physical(self, bench, store, partial, manifest):
+    def _physical(self, bench, store, partial, manifest, lineage):
         """mariadb-backup of the whole server, streamed out of the db container; incremental on a recent full."""
         sets = store.sets()
         base = None
         full_every = int(bench.spec.get("full_every_days", 7))
         # An incremental backup continues the chain of the last full one this host took since its last restore:
         # a set fetched from elsewhere, or taken before the data was replaced, has other log sequence numbers.
-        lineage = self.lineage.get("full")
-        if bench.spec.get("incremental", True) and lineage in sets:
-            physical = [n for n, m in sets.items() if m.get("mariadb") and store.chain(n, sets)[0] == lineage]
-            if physical and utcnow() - set_time(lineage) < datetime.timedelta(days=full_every):
+        full = lineage.get("full")
+        if bench.spec.get("incremental", True) and full in sets:
+            physical = [n for n, m in sets.items() if m.get("mariadb") and store.chain(n, sets)[0] == full]
+            if physical and utcnow() - set_time(full) < datetime.timedelta(days=full_every):
                 base = physical[-1]
         target = os.path.join(partial, "mariadb")
         os.makedirs(target, mode=0o700)
@@ -717,11 +729,9 @@ class Tool:
         manifest["kind"] = "incremental" if base else "full"
         manifest["base"] = base
         if not base:
-            self.lineage["full"] = manifest["set"]
+            lineage["full"] = manifest["set"]
         manifest["mariadb"] = {"file": "mariadb/backup.xb", "from_lsn": values.get("from_lsn"),
                                "to_lsn": values["to_lsn"], "backup_type": values.get("backup_type")}
-
-    # --- retention --------------------------------------------------------------------------------------------
 
     def prune(self, name, store=None, dry_run=False):
         store = store or Store(self.config, name)
@@ -732,8 +742,6 @@ class Tool:
             if not dry_run:
                 shutil.rmtree(store.path(n))
         return removed
-
-    # --- offsite ----------------------------------------------------------------------------------------------
 
     def _offsite(self, bench, store, set_id, metrics):
         off = metrics.state.setdefault("offsite", {})
@@ -762,6 +770,16 @@ class Tool:
                               % (bench.name, set_id, err)) from None
         finally:
             metrics.save()
+
+
+class Restore:
+    """Bring a set back: from the host or the restic repository, into one site (Frappe's restore) or the whole
+    server (a physical set), after a safety backup, and finish each site (encryption key, migrate, cache)."""
+
+    def __init__(self, context):
+        self.context = context
+        self.config = context.config
+        self.restic = context.restic
 
     def fetch(self, name, wanted="latest", source_host=None):
         """Bring a set (and the sets it is built on) from the restic repository to the host; return its name."""
@@ -800,8 +818,6 @@ class Tool:
             % (name, snap["set"], snap["short_id"], snap.get("hostname")))
         return snap["set"]
 
-    # --- restore ----------------------------------------------------------------------------------------------
-
     def resolve(self, name, wanted, source):
         store = Store(self.config, name)
         if source == "offsite":
@@ -817,10 +833,10 @@ class Tool:
             raise BackupError("bench %s has no complete set %s in %s" % (name, wanted, store.root))
         return wanted
 
-    def restore(self, name, sites, wanted="latest", source="auto", safety=True):
-        bench = self.bench(name)
+    def run(self, name, sites, wanted="latest", source="auto", safety=True):
+        bench = self.context.bench(name)
         store = Store(self.config, name)
-        with self.lock(name):
+        with self.context.lock(name):
             set_id = self.resolve(name, wanted, source)
             chain = store.chain(set_id)
             for n in chain:
@@ -840,15 +856,15 @@ class Tool:
         safety_set = None
         if safety:
             log("bench %s: taking a safety backup before the restore" % name)
-            safety_set = self.backup(name, offsite=False, prune=False, reason="pre-restore")
-        with self.lock(name):
+            safety_set = Backup(self.context).run(name, offsite=False, prune=False, reason="pre-restore")
+        with self.context.lock(name):
             whole = manifest["method"] == "physical" and sorted(targets) == sorted(bench.sites)
             try:
                 if whole:
                     self._restore_physical(bench, store, chain, manifest)
                 else:
                     for site in targets:
-                        self._restore_site(bench, store, chain, manifest, site, site)
+                        self.site(bench, store, chain, manifest, site, site)
                 for site in targets:
                     bench.wait_ping(site)
             except BackupError as err:
@@ -900,7 +916,7 @@ class Tool:
         run(["docker", "run", "--rm", "--entrypoint", "sh", "-v", "%s:/work" % workdir] + mounts
             + [bench.spec["images"]["mariadb"], "-c", script], "preparing the physical backup")
 
-    def _restore_site(self, bench, store, chain, manifest, site, target_site):
+    def site(self, bench, store, chain, manifest, site, target_site):
         """Frappe's restore of one site: maintenance mode, database, files, encryption key, migrate."""
         folder = os.path.join(store.path(chain[-1]), site)
         work = tempfile.mkdtemp(prefix=".restore-", dir=store.root)
@@ -918,7 +934,7 @@ class Tool:
                         "--with-public-files", stage + "/files.tgz", "--with-private-files",
                         stage + "/private-files.tgz", "--db-root-username", bench.spec["db_admin_user"], "--force",
                         site=target_site, stdin=bench.admin_password() + "\n")
-            self._finish_site(bench, folder, target_site)
+            self.finish_site(bench, folder, target_site)
         finally:
             shutil.rmtree(work, ignore_errors=True)
             with contextlib.suppress(BackupError):
@@ -973,12 +989,12 @@ class Tool:
                             "restoring the %s files of %s" % (dest, site),
                             'set -e; d="sites/$1/$2/files"; rm -rf "$d"; mkdir -p "$d"; '
                             'tar -xzf - -C "sites/$1" --strip-components 2', site, dest, stdin=f.read())
-                self._finish_site(bench, folder, site)
+                self.finish_site(bench, folder, site)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
     @staticmethod
-    def _finish_site(bench, folder, site):
+    def finish_site(bench, folder, site):
         """After its data is back: the site's original encryption key (the restored database's encrypted fields need
         it), migrate to the bench's version, out of maintenance mode, a clean cache."""
         key = read_json(os.path.join(folder, "site_config.json"), {}).get("encryption_key")
@@ -992,20 +1008,28 @@ class Tool:
         bench.bench("maintenance mode off for %s" % site, "set-maintenance-mode", "off", site=site)
         bench.bench("clearing the cache of %s" % site, "clear-cache", site=site)
 
-    # --- drill ------------------------------------------------------------------------------------------------
 
-    def drill(self, name, site=None, wanted="latest", source="local"):
+class Drill:
+    """Restore a set into a scratch site, check that it answers, logs in and holds the records counted at backup
+    time, drop it, and record the outcome as metrics."""
+
+    def __init__(self, context):
+        self.context = context
+        self.config = context.config
+        self.restore = Restore(context)
+
+    def run(self, name, site=None, wanted="latest", source="local"):
         """Restore a set into a scratch site, check it answers, logs in and has the source's records, drop it."""
-        bench = self.bench(name)
+        bench = self.context.bench(name)
         store = Store(self.config, name)
         metrics = Metrics(self.config, name)
         started = time.time()
         scratch = self.config.get("drill_site_template", "restore-drill.%s.invalid") % name
         error, result, set_id = None, {}, None
         site = site or (sorted(bench.sites)[0] if bench.sites else None)
-        with self.lock(name):
+        with self.context.lock(name):
             try:
-                set_id = self.resolve(name, wanted, source)
+                set_id = self.restore.resolve(name, wanted, source)
                 chain = store.chain(set_id)
                 manifest = None
                 for n in chain:
@@ -1036,7 +1060,7 @@ class Tool:
         try:
             # new-site prompts for the site-admin password, then for the new Administrator password
             bench.bench("creating the scratch site", *argv_new, stdin=admin_pw + "\n" + drill_pw + "\n")
-            self._restore_site(bench, store, chain, manifest, site, scratch)
+            self.restore.site(bench, store, chain, manifest, site, scratch)
             bench.bench("setting the scratch site's password", "set-admin-password", "--logout-all-sessions",
                         site=scratch, stdin=drill_pw + "\n" + drill_pw + "\n")
             bench.wait_ping(scratch, 60)
@@ -1065,6 +1089,22 @@ class Tool:
         bench.db_query("DROP DATABASE IF EXISTS %s; DROP USER IF EXISTS %s@%s" % (
             sql_ident(db_name), sql_string(db_name), sql_string(bench.spec["db_scope"])),
             "removing the scratch site's database", admin=True)
+
+
+class Tool:
+    """The command line's view: one context, and backup, restore and drill over it."""
+
+    def __init__(self, config):
+        self.config = config
+        self.context = Context(config)
+        self.restic = self.context.restic
+        self.bench = self.context.bench
+        self.lock = self.context.lock
+        self.backup = Backup(self.context).run
+        self.prune = Backup(self.context).prune
+        self.fetch = Restore(self.context).fetch
+        self.restore = Restore(self.context).run
+        self.drill = Drill(self.context).run
 
 
 # --- command line ---------------------------------------------------------------------------------------------

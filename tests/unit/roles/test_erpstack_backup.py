@@ -237,3 +237,184 @@ def test_database_password_goes_to_standard_input(config, tmp_path, monkeypatch)
     assert not any("s3cret-value" in arg for call in fake.calls for arg in call)
     assert seen["input"] == "s3cret-value\n"
     assert fake.calls[1][-1] == "SELECT 'tabToDo', COUNT(*) FROM `erp0123`.`tabToDo`"
+
+
+# --- restore and drill: the exact command sequence ------------------------------------------------------------
+
+class Script(object):
+    """subprocess.run for the tool that expects exactly these calls, in this order: (argv, rc, stdout). An extra, a
+    missing or a different call fails the test; the standard input each call got is kept for the test to check."""
+
+    def __init__(self, expected):
+        self.expected = list(expected)
+        self.inputs = []
+        self.position = 0
+
+    def __call__(self, argv, **kwargs):
+        assert self.position < len(self.expected), "unexpected extra command %r" % (argv,)
+        want, rc, out = self.expected[self.position]
+        assert argv == want, "command %d:\n  got  %r\n  want %r" % (self.position, argv, want)
+        self.position += 1
+        self.inputs.append(kwargs.get("input"))
+        if kwargs.get("stdout") not in (None, subprocess.PIPE):
+            kwargs["stdout"].write(out.encode())
+            out = None
+        elif not kwargs.get("universal_newlines"):
+            out = out.encode()
+        return subprocess.CompletedProcess(argv, rc, out, "" if kwargs.get("universal_newlines") else b"")
+
+    def done(self):
+        assert self.position == len(self.expected), "missing commands: %r" % (self.expected[self.position:],)
+
+
+ADMIN_PW = "adm1n-s3cret"
+KEY = "k3y-of-the-source-site"
+
+
+@pytest.fixture
+def restorable(config, monkeypatch):
+    """A complete logical set of site.test (with its encryption key and counts), the site-admin password, and a
+    frontend that answers (the HTTP side is not what these tests check)."""
+    project = config["benches"]["alpha"]["project_dir"]
+    os.makedirs(os.path.join(project, "secrets"))
+    for name, value in (("db_admin_password", ADMIN_PW), ("db_backup_password", "b4ckup-s3cret")):
+        with open(os.path.join(project, "secrets", name), "w") as f:
+            f.write(value)
+    config["benches"]["alpha"]["db_admin_user"] = "erpstack_admin"
+    files = {"site.test/%s" % name: data for name, data in (
+        ("database.sql.gz", b"dump"), ("files.tgz", b"public"), ("private-files.tgz", b"private"),
+        ("site_config.json", json.dumps({"db_name": "erp0123", "encryption_key": KEY}).encode()))}
+    path = make_set(config["backup_dir"], "alpha", "20250101T000000Z", files=files)
+    with open(os.path.join(path, eb.MANIFEST)) as f:
+        manifest = json.load(f)
+    manifest["sites"]["site.test"] = {"db_name": "erp0123", "counts": {"tabToDo": [3, 3]}}
+    with open(os.path.join(path, eb.MANIFEST), "w") as f:
+        json.dump(manifest, f)
+
+    def http(bench, site, path, data=None, cookie=None):
+        return (200, "Logged In", []) if data else (200, '{"message": "pong"}', [])
+    monkeypatch.setattr(eb.Bench, "http", http)
+    return path
+
+
+def commands(project):
+    compose = ["docker", "compose", "--ansi", "never", "--project-directory", project]
+
+    def bench(*args, **kw):
+        site = ["--site", kw["site"]] if kw.get("site") else []
+        return compose + ["exec", "-T", "-u", "frappe", "-w", eb.BENCH_DIR, "backend", "bench"] + site + list(args)
+
+    def sh(script, *args):
+        return compose + ["exec", "-T", "-u", "frappe", "-w", eb.BENCH_DIR, "backend", "sh", "-c", script, "sh"] + list(args)
+
+    def sql(user, statement):
+        return compose + ["exec", "-T", "db", "sh", "-c", eb.Bench.DB_SH + 'exec mariadb --defaults-extra-file="$f" -N -B -e "$1"',
+                          "sh", user, statement]
+    return compose, bench, sh, sql
+
+
+def restore_site_calls(project, site):
+    """What Frappe's restore of one site from a logical set runs, into the site ``site``."""
+    _compose, bench, sh, _sql = commands(project)
+    stage = "%s/sites/%s/private/backups/erpstack-restore" % (eb.BENCH_DIR, site)
+    return [
+        (bench("set-maintenance-mode", "on", site=site), 0, ""),
+        (sh('rm -rf "$1"; mkdir -p "$1"', stage), 0, ""),
+        (sh('cat >"$1/$2"', stage, "database.sql.gz"), 0, ""),
+        (sh('cat >"$1/$2"', stage, "files.tgz"), 0, ""),
+        (sh('cat >"$1/$2"', stage, "private-files.tgz"), 0, ""),
+        (bench("restore", stage + "/database.sql.gz", "--with-public-files", stage + "/files.tgz",
+               "--with-private-files", stage + "/private-files.tgz", "--db-root-username", "erpstack_admin", "--force",
+               site=site), 0, ""),
+        (sh('set -e; f="sites/$1/site_config.json"; t="$f.tmp"; umask 077; '
+            'jq --rawfile k /dev/stdin \'.encryption_key = ($k | rtrimstr("\\n"))\' "$f" >"$t"; mv "$t" "$f"', site), 0, ""),
+        (bench("migrate", site=site), 0, ""),
+        (bench("set-maintenance-mode", "off", site=site), 0, ""),
+        (bench("clear-cache", site=site), 0, ""),
+        (sh('rm -rf "$1"', stage), 0, ""),
+    ]
+
+
+def test_restore_of_a_site_runs_exactly_frappe_s_restore_sequence(config, restorable, monkeypatch):
+    project = config["benches"]["alpha"]["project_dir"]
+    compose, _bench, _sh, _sql = commands(project)
+    script = Script([(compose + ["up", "-d", "--wait"], 0, "")] + restore_site_calls(project, "site.test"))
+    monkeypatch.setattr(eb.subprocess, "run", script)
+    assert eb.Restore(eb.Context(config)).run("alpha", ["site.test"], safety=False) == "20250101T000000Z"
+    script.done()
+    # the database dump and the files go in on standard input; bench reads the site-admin password there; the
+    # source's encryption key reaches site_config.json through jq's standard input
+    assert script.inputs[3:6] == [b"dump", b"public", b"private"]
+    assert script.inputs[6] == ADMIN_PW + "\n"
+    assert script.inputs[7] == KEY + "\n"
+    assert not any(ADMIN_PW in arg or KEY in arg for argv, _rc, _out in script.expected for arg in argv)
+
+
+def test_a_failed_restore_names_the_set_and_leaves_the_staged_copy_removed(config, restorable, monkeypatch):
+    project = config["benches"]["alpha"]["project_dir"]
+    compose, _bench, _sh, _sql = commands(project)
+    calls = [(compose + ["up", "-d", "--wait"], 0, "")] + restore_site_calls(project, "site.test")
+    calls[6] = (calls[6][0], 1, "")  # bench restore fails: the key, migrate and maintenance off never run
+    script = Script(calls[:7] + calls[-1:])
+    monkeypatch.setattr(eb.subprocess, "run", script)
+    with pytest.raises(eb.BackupError, match=r"bench alpha: restore from set 20250101T000000Z failed \(bench restore "
+                                             r"of site.test failed \(exit 1\).*no safety backup was taken"):
+        eb.Restore(eb.Context(config)).run("alpha", ["site.test"], safety=False)
+    script.done()
+
+
+def test_drill_restores_into_a_scratch_site_checks_it_and_drops_it(config, restorable, monkeypatch):
+    project = config["benches"]["alpha"]["project_dir"]
+    _compose, bench, sh, sql = commands(project)
+    scratch = "restore-drill.alpha.invalid"
+    db_name = "erp" + eb.hashlib.sha1(scratch.encode()).hexdigest()[:16]
+    drop = [
+        (sh('rm -rf "sites/$1"', scratch), 0, ""),
+        (sql("erpstack_admin", "DROP DATABASE IF EXISTS `%s`; DROP USER IF EXISTS '%s'@'172.30.10.%%'"
+             % (db_name, db_name)), 0, ""),
+    ]
+    script = Script(drop + [
+        (bench("new-site", scratch, "--db-name", db_name, "--db-root-username", "erpstack_admin",
+               "--mariadb-user-host-login-scope", "172.30.10.%"), 0, ""),
+    ] + restore_site_calls(project, scratch) + [
+        (bench("set-admin-password", "--logout-all-sessions", site=scratch), 0, ""),
+        (sql("backup", "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME IN "
+             "('tabToDo')" % db_name), 0, "tabToDo\n"),
+        (sql("backup", "SELECT 'tabToDo', COUNT(*) FROM `%s`.`tabToDo`" % db_name), 0, "tabToDo\t3\n"),
+    ] + drop)
+    monkeypatch.setattr(eb.subprocess, "run", script)
+    result = eb.Drill(eb.Context(config)).run("alpha")
+    script.done()
+    assert result == {"site": "site.test", "set": "20250101T000000Z", "counts": {"tabToDo": 3}}
+    # new-site reads the site-admin password, then the scratch Administrator's; set-admin-password the latter twice
+    new_site, set_admin = script.inputs[2], script.inputs[3 + len(restore_site_calls(project, scratch))]
+    admin, drill = new_site.split("\n")[:2]
+    assert admin == ADMIN_PW and len(drill) == 24 and set_admin == drill + "\n" + drill + "\n"
+    with open(os.path.join(config["textfile_dir"], "erpstack_backup_alpha.prom")) as f:
+        assert 'erpstack_restore_drill_success{bench="alpha",site="site.test"} 1' in f.read()
+
+
+def test_a_drill_whose_counts_differ_fails_records_it_and_still_drops_the_scratch_site(config, restorable, monkeypatch):
+    project = config["benches"]["alpha"]["project_dir"]
+    _compose, bench, sh, sql = commands(project)
+    scratch = "restore-drill.alpha.invalid"
+    db_name = "erp" + eb.hashlib.sha1(scratch.encode()).hexdigest()[:16]
+    drop = [(sh('rm -rf "sites/$1"', scratch), 0, ""),
+            (sql("erpstack_admin", "DROP DATABASE IF EXISTS `%s`; DROP USER IF EXISTS '%s'@'172.30.10.%%'"
+                 % (db_name, db_name)), 0, "")]
+    script = Script(drop + [
+        (bench("new-site", scratch, "--db-name", db_name, "--db-root-username", "erpstack_admin",
+               "--mariadb-user-host-login-scope", "172.30.10.%"), 0, ""),
+    ] + restore_site_calls(project, scratch) + [
+        (bench("set-admin-password", "--logout-all-sessions", site=scratch), 0, ""),
+        (sql("backup", "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME IN "
+             "('tabToDo')" % db_name), 0, "tabToDo\n"),
+        (sql("backup", "SELECT 'tabToDo', COUNT(*) FROM `%s`.`tabToDo`" % db_name), 0, "tabToDo\t2\n"),
+    ] + drop)
+    monkeypatch.setattr(eb.subprocess, "run", script)
+    with pytest.raises(eb.BackupError, match="restore drill failed: tabToDo has 2 rows in the restored site, 3 at "
+                                             "backup time"):
+        eb.Drill(eb.Context(config)).run("alpha")
+    script.done()
+    with open(os.path.join(config["textfile_dir"], "erpstack_backup_alpha.prom")) as f:
+        assert 'erpstack_restore_drill_success{bench="alpha",site="site.test"} 0' in f.read()
