@@ -2,20 +2,15 @@
 # Copyright (c) 2026 erpstack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The fresh server of the disaster recovery, and what the source's sites held (written by side_effect.yml)."""
+"""What the source's sites held (written by side_effect.yml), for the tests on the fresh server of the disaster
+recovery."""
 
 import json
 import os
 
 import pytest
-import testinfra
 
-DR_HOST = "erpstack-backup_restore-dr"
-
-
-@pytest.fixture(scope="module")
-def host():
-    return testinfra.get_host("ansible://" + DR_HOST, ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
+# The tests run on the fresh server only: the inventory group `dr` (ERPSTACK_TESTINFRA_GROUP in molecule.yml)
 
 
 @pytest.fixture(scope="module")

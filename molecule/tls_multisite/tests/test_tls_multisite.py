@@ -5,10 +5,7 @@
 """Traefik in front of two benches: real certificates from Pebble, the right site for every domain, redirects,
 security headers, TLS versions, unknown hosts, Socket.IO, the dashboard, and the ACME storage's mode."""
 
-import os
-
 import pytest
-import testinfra.utils.ansible_runner
 
 # domain -> the site that must answer it, and its bench
 DOMAINS = {
@@ -18,12 +15,6 @@ DOMAINS = {
     "shop.example.test": ("shop.example.test", "beta"),
 }
 ROOT_PEM = "/tmp/pebble-root.pem"
-
-
-def pytest_generate_tests(metafunc):
-    if "host" in metafunc.fixturenames:
-        hosts = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts("erpnext")
-        metafunc.parametrize("host", ["ansible://" + h for h in hosts], indirect=True)
 
 
 def curl(host, domain, path, *options):
