@@ -46,6 +46,12 @@ def _playbook(role, cases, base_facts, results):
              "gather_facts": False, "tasks": tasks}]
 
 
+# The matrix (tests/harness/matrix.sh) runs these checks with another ansible-core: its venv's bin directory, and the
+# collections of this venv's `ansible` package (the dependencies at their tested versions)
+ANSIBLE_BIN = os.environ.get("ERPSTACK_ANSIBLE_BIN") or os.path.dirname(sys.executable)
+EXTRA_COLLECTIONS = [p for p in os.environ.get("ERPSTACK_EXTRA_COLLECTIONS", "").split(os.pathsep) if p]
+
+
 def run_preflight(role, cases, base_facts, tmp):
     """cases: name -> (facts overriding base_facts, role variables). Returns name -> "passed" or the refusal."""
     results = tmp / "results.json"
@@ -54,10 +60,10 @@ def run_preflight(role, cases, base_facts, tmp):
     env = dict(os.environ,
                ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
                ANSIBLE_ROLES_PATH=os.path.join(ROOT, "roles"),
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "collections"),
+               ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([os.path.join(ROOT, "collections")] + EXTRA_COLLECTIONS),
                ANSIBLE_LOCAL_TEMP=str(tmp / "ansible-tmp"),
                ANSIBLE_NOCOLOR="1")
-    playbook_bin = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    playbook_bin = os.path.join(ANSIBLE_BIN, "ansible-playbook")
     proc = subprocess.run(
         [playbook_bin, "-i", "localhost,", "-e", "ansible_python_interpreter=" + sys.executable, str(playbook)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=300,

@@ -20,15 +20,17 @@ import sys
 import pytest
 import yaml
 
+from _preflight import ANSIBLE_BIN, EXTRA_COLLECTIONS
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.path.dirname(sys.executable)
+BIN = ANSIBLE_BIN
 PLAYBOOKS = sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "playbooks", "*.yml"))
                    if os.path.basename(p) != "inventory_check.yml") + ["site.yml"]
 
 
 def run(*argv, **env_extra):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "collections"), **env_extra)
+               ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([os.path.join(ROOT, "collections")] + EXTRA_COLLECTIONS), **env_extra)
     return subprocess.run([os.path.join(BIN, argv[0])] + list(argv[1:]), cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=180, check=False)
 

@@ -17,6 +17,8 @@ import sys
 
 import pytest
 
+from _preflight import ANSIBLE_BIN, EXTRA_COLLECTIONS
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
@@ -28,9 +30,10 @@ def run(tmp_path, playbook, hosts, *extra):
     inventory.write_text("erpnext:\n  hosts:\n" + "".join(
         "    %s:\n      ansible_connection: local\n" % host for host in hosts))
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "collections"), ANSIBLE_BECOME="false",
+               ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([os.path.join(ROOT, "collections")] + EXTRA_COLLECTIONS),
+               ANSIBLE_BECOME="false",
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"))
-    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory),
+    argv = [os.path.join(ANSIBLE_BIN, "ansible-playbook"), "-i", str(inventory),
             "-e", "ansible_python_interpreter=" + sys.executable, "-e", "ansible_become=false",
             "-e", "_tool=" + str(tool), os.path.join(ROOT, "playbooks", playbook)]
     result = subprocess.run(argv + list(extra), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -14,6 +14,8 @@ import sys
 
 import pytest
 
+from _preflight import ANSIBLE_BIN, EXTRA_COLLECTIONS
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 VALUE = "Zq3-not-a-real-password-9f1"
 
@@ -25,9 +27,10 @@ def run(tmp_path, *extra):
     inventory = tmp_path / "hosts.yml"
     inventory.write_text("erpnext:\n  hosts:\n    localhost:\n      ansible_connection: local\n")
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "collections"), ANSIBLE_BECOME="false",
+               ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([os.path.join(ROOT, "collections")] + EXTRA_COLLECTIONS),
+               ANSIBLE_BECOME="false",
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"))
-    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory), "-vvv",
+    argv = [os.path.join(ANSIBLE_BIN, "ansible-playbook"), "-i", str(inventory), "-vvv",
             "-e", "ansible_python_interpreter=" + sys.executable, "-e", "ansible_become=false",
             "-e", "erpnext_base_dir=" + str(tmp_path / "opt"), os.path.join(ROOT, "playbooks", "show_secret.yml")]
     return subprocess.run(argv + list(extra), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
