@@ -51,8 +51,9 @@ all_of() { local f=$1 t; shift; for t in "$@"; do has "$f" "$t" || return 1; don
 # What a server on this network is configured with: HTTPS here goes through an intercepting proxy whose CA the host
 # trusts, and pip reads it from the host's settings (PIP_CERT). The container gets the same, nothing more.
 netconf=()
-if [ -n "${PIP_CERT:-}" ] && [ -r "$PIP_CERT" ]; then
-  netconf=(-v "$PIP_CERT:/etc/erpstack-host-ca.pem:ro" -e PIP_CERT=/etc/erpstack-host-ca.pem)
+host_ca=${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}
+if [ -r "$host_ca" ]; then
+  netconf=(-v "$host_ca:/etc/erpstack-host-ca.pem:ro" -e PIP_CERT=/etc/erpstack-host-ca.pem)
 fi
 
 run_suite() {
