@@ -1100,10 +1100,9 @@ class Tool:
         self.restic = self.context.restic
         self.bench = self.context.bench
         self.lock = self.context.lock
-        self.backup = Backup(self.context).run
-        self.prune = Backup(self.context).prune
-        self.fetch = Restore(self.context).fetch
-        self.restore = Restore(self.context).run
+        backups, restores = Backup(self.context), Restore(self.context)
+        self.backup, self.prune = backups.run, backups.prune
+        self.fetch, self.restore = restores.fetch, restores.run
         self.drill = Drill(self.context).run
 
 

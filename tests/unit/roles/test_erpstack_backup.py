@@ -363,31 +363,39 @@ def test_a_failed_restore_names_the_set_and_leaves_the_staged_copy_removed(confi
     script.done()
 
 
-def test_drill_restores_into_a_scratch_site_checks_it_and_drops_it(config, restorable, monkeypatch):
-    project = config["benches"]["alpha"]["project_dir"]
+SCRATCH = "restore-drill.alpha.invalid"
+
+
+def drill_calls(project, counted):
+    """What a drill of site.test runs: clear leftovers, new-site, the restore into it, its password, the counts
+    (``counted`` rows of tabToDo), and the drop."""
     _compose, bench, sh, sql = commands(project)
-    scratch = "restore-drill.alpha.invalid"
-    db_name = "erp" + eb.hashlib.sha1(scratch.encode()).hexdigest()[:16]
+    db_name = "erp" + eb.hashlib.sha1(SCRATCH.encode()).hexdigest()[:16]
     drop = [
-        (sh('rm -rf "sites/$1"', scratch), 0, ""),
+        (sh('rm -rf "sites/$1"', SCRATCH), 0, ""),
         (sql("erpstack_admin", "DROP DATABASE IF EXISTS `%s`; DROP USER IF EXISTS '%s'@'172.30.10.%%'"
              % (db_name, db_name)), 0, ""),
     ]
-    script = Script(drop + [
-        (bench("new-site", scratch, "--db-name", db_name, "--db-root-username", "erpstack_admin",
+    return drop + [
+        (bench("new-site", SCRATCH, "--db-name", db_name, "--db-root-username", "erpstack_admin",
                "--mariadb-user-host-login-scope", "172.30.10.%"), 0, ""),
-    ] + restore_site_calls(project, scratch) + [
-        (bench("set-admin-password", "--logout-all-sessions", site=scratch), 0, ""),
+    ] + restore_site_calls(project, SCRATCH) + [
+        (bench("set-admin-password", "--logout-all-sessions", site=SCRATCH), 0, ""),
         (sql("backup", "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME IN "
              "('tabToDo')" % db_name), 0, "tabToDo\n"),
-        (sql("backup", "SELECT 'tabToDo', COUNT(*) FROM `%s`.`tabToDo`" % db_name), 0, "tabToDo\t3\n"),
-    ] + drop)
+        (sql("backup", "SELECT 'tabToDo', COUNT(*) FROM `%s`.`tabToDo`" % db_name), 0, "tabToDo\t%d\n" % counted),
+    ] + drop
+
+
+def test_drill_restores_into_a_scratch_site_checks_it_and_drops_it(config, restorable, monkeypatch):
+    project = config["benches"]["alpha"]["project_dir"]
+    script = Script(drill_calls(project, 3))
     monkeypatch.setattr(eb.subprocess, "run", script)
     result = eb.Drill(eb.Context(config)).run("alpha")
     script.done()
     assert result == {"site": "site.test", "set": "20250101T000000Z", "counts": {"tabToDo": 3}}
     # new-site reads the site-admin password, then the scratch Administrator's; set-admin-password the latter twice
-    new_site, set_admin = script.inputs[2], script.inputs[3 + len(restore_site_calls(project, scratch))]
+    new_site, set_admin = script.inputs[2], script.inputs[3 + len(restore_site_calls(project, SCRATCH))]
     admin, drill = new_site.split("\n")[:2]
     assert admin == ADMIN_PW and len(drill) == 24 and set_admin == drill + "\n" + drill + "\n"
     with open(os.path.join(config["textfile_dir"], "erpstack_backup_alpha.prom")) as f:
@@ -395,22 +403,7 @@ def test_drill_restores_into_a_scratch_site_checks_it_and_drops_it(config, resto
 
 
 def test_a_drill_whose_counts_differ_fails_records_it_and_still_drops_the_scratch_site(config, restorable, monkeypatch):
-    project = config["benches"]["alpha"]["project_dir"]
-    _compose, bench, sh, sql = commands(project)
-    scratch = "restore-drill.alpha.invalid"
-    db_name = "erp" + eb.hashlib.sha1(scratch.encode()).hexdigest()[:16]
-    drop = [(sh('rm -rf "sites/$1"', scratch), 0, ""),
-            (sql("erpstack_admin", "DROP DATABASE IF EXISTS `%s`; DROP USER IF EXISTS '%s'@'172.30.10.%%'"
-                 % (db_name, db_name)), 0, "")]
-    script = Script(drop + [
-        (bench("new-site", scratch, "--db-name", db_name, "--db-root-username", "erpstack_admin",
-               "--mariadb-user-host-login-scope", "172.30.10.%"), 0, ""),
-    ] + restore_site_calls(project, scratch) + [
-        (bench("set-admin-password", "--logout-all-sessions", site=scratch), 0, ""),
-        (sql("backup", "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME IN "
-             "('tabToDo')" % db_name), 0, "tabToDo\n"),
-        (sql("backup", "SELECT 'tabToDo', COUNT(*) FROM `%s`.`tabToDo`" % db_name), 0, "tabToDo\t2\n"),
-    ] + drop)
+    script = Script(drill_calls(config["benches"]["alpha"]["project_dir"], 2))
     monkeypatch.setattr(eb.subprocess, "run", script)
     with pytest.raises(eb.BackupError, match="restore drill failed: tabToDo has 2 rows in the restored site, 3 at "
                                              "backup time"):
