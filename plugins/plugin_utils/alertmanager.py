@@ -141,7 +141,9 @@ def alertmanager_config(settings):
                                  "smtp_require_tls": bool(smtp.get("require_tls", True))})
         if smtp.get("auth_username"):
             config["global"]["smtp_auth_username"] = smtp["auth_username"]
-            config["global"]["smtp_auth_password"] = smtp.get("auth_password") or ""
+            # str(): a password given straight from ansible-vault arrives encrypted (ansible-core 2.19 keeps it an
+            # EncryptedString until it is read as text) and would be written as a `!vault` block
+            config["global"]["smtp_auth_password"] = str(smtp.get("auth_password") or "")
     config["route"] = {
         # without receivers alerts are still visible in Alertmanager and Grafana, just not sent anywhere
         "receiver": default or "blackhole",
