@@ -4,8 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Print the MariaDB drop-in the erpnext role renders for a db service limited to MEMORY (e.g. 2g).
 
-Frappe's settings from the role's defaults plus the sizing of plugins/plugin_utils/sizing.py, as
-roles/erpnext/templates/erpstack.cnf.j2 renders them. usage: python benchmarks/render_cnf.py 2g [MAX_CONNECTIONS]
+Frappe's settings from the role's defaults plus the sizing of plugins/plugin_utils/sizing.py, rendered by the
+plan's own renderer (plugins/plugin_utils/deployment.py: mariadb_cnf). usage: python benchmarks/render_cnf.py 2g [MAX_CONNECTIONS]
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,6 +20,7 @@ import yaml
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "collections"))
 
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.deployment import mariadb_cnf  # noqa: E402
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.sizing import (  # noqa: E402
     mariadb_sizing,
     parse_size,
@@ -32,10 +33,8 @@ def main(argv):
     with open(os.path.join(ROOT, "roles", "erpnext", "defaults", "main.yml")) as handle:
         settings = dict(yaml.safe_load(handle)["erpnext_mariadb_config"])
     settings.update(mariadb_sizing(memory_mib, connections))
-    print("# erpstack: the erpnext role's drop-in for a db limited to %d MiB" % memory_mib)
-    print("[mariadbd]")
-    for key in sorted(settings):
-        print("%s = %s" % (key, settings[key]))
+    sys.stdout.write(mariadb_cnf(settings, "# erpstack: the erpnext role's drop-in for a db limited to %d MiB"
+                                 % memory_mib))
 
 
 if __name__ == "__main__":

@@ -20,18 +20,28 @@ import sys
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
-def _playbook(role, cases, base_facts, results):
+PLAN_FACTS = {"ansible_memtotal_mb": 16384, "ansible_processor_vcpus": 4}
+
+
+def _playbook(role, cases, base_facts, results, base_vars=None, plan=True):
+    """With ``plan``, each case first computes the host's plan from its variables, as site.yml's first play does
+    (erpstack.erpnext.deployment): a role's checks run on a plan of the whole host."""
     tasks = [{"name": "Start with no results", "ansible.builtin.set_fact": {"results": {}}}]
     for name, (facts, role_vars) in cases.items():
         record = "{{ results | combine({%s: %s}) }}"
-        case_facts = dict(base_facts, **facts)
+        case_facts = dict(PLAN_FACTS if plan else {}, **base_facts)
+        case_facts.update(facts)
+        case_vars = dict(base_vars or {}, **role_vars)
         block = [{"name": "Pretend the host facts of the case",
                   "ansible.builtin.set_fact": dict(case_facts, cacheable=True)}] if case_facts else []
+        if plan:
+            block.append({"name": "Compute the plan of the case", "ansible.builtin.include_role": {
+                "name": "erpstack.erpnext.deployment"}, "vars": case_vars})
         tasks.append({
             "name": name,
             "block": block + [
                 {"name": "Run the preflight", "ansible.builtin.include_role": {
-                    "name": role, "tasks_from": "preflight"}, "vars": role_vars},
+                    "name": role, "tasks_from": "preflight"}, "vars": case_vars},
                 {"name": "Record a pass", "ansible.builtin.set_fact": {
                     "results": record % (json.dumps(name), "'passed'")}},
             ],
@@ -52,11 +62,12 @@ ANSIBLE_BIN = os.environ.get("ERPSTACK_ANSIBLE_BIN") or os.path.dirname(sys.exec
 EXTRA_COLLECTIONS = [p for p in os.environ.get("ERPSTACK_EXTRA_COLLECTIONS", "").split(os.pathsep) if p]
 
 
-def run_preflight(role, cases, base_facts, tmp):
-    """cases: name -> (facts overriding base_facts, role variables). Returns name -> "passed" or the refusal."""
+def run_preflight(role, cases, base_facts, tmp, base_vars=None, plan=True):
+    """cases: name -> (facts overriding base_facts, role variables over base_vars). Returns name -> "passed" or the
+    refusal."""
     results = tmp / "results.json"
     playbook = tmp / "preflight.yml"
-    playbook.write_text(json.dumps(_playbook(role, cases, base_facts, str(results)), indent=1))
+    playbook.write_text(json.dumps(_playbook(role, cases, base_facts, str(results), base_vars, plan), indent=1))
     env = dict(os.environ,
                ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
                ANSIBLE_ROLES_PATH=os.path.join(ROOT, "roles"),

@@ -12,16 +12,12 @@ import pytest
 
 from _preflight import check_outcome, run_preflight
 
-# What the erpnext role gives the backup role in the same play: its plan and its names
+# The benches of the inventory: the plan (erpstack.erpnext.deployment) gives each its backup settings
 ERPNEXT = {
-    "_erpnext_plan": [
-        {"name": "alpha", "network_subnet": "172.30.10.0/24", "sites": [{"name": "erp.example.com", "state": "present"}]},
+    "erpnext_benches": [
+        {"name": "alpha", "sites": [{"name": "erp.example.com"}]},
         {"name": "beta", "network_subnet": "172.30.11.0/24", "version": "v15.85.1", "sites": []},
     ],
-    "erpnext_base_dir": "/opt/erpstack", "erpnext_image": "frappe/erpnext", "erpnext_version": "v16.32.3",
-    "erpnext_mariadb_image": "mariadb", "erpnext_mariadb_version": "11.8.3", "erpnext_site_db_prefix": "erp",
-    "erpnext_db_admin_user": "erpstack_admin", "erpnext_db_backup_user": "erpstack_backup",
-    "erpnext_db_exporter_user": "erpstack_exporter",
 }
 S3 = {"backup_restic_repository": "s3:https://s3.example.com/bucket/erp",
       "backup_restic_env": {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "s3cr3t-from-the-vault"}}
@@ -70,7 +66,8 @@ FACTS = {"systemd timers without systemd": {"ansible_service_mgr": "sysvinit"}}
 def outcomes(tmp_path_factory):
     cases = {name: (FACTS.get(name, {}), role_vars) for name, (role_vars, _msg) in CASES.items()}
     return run_preflight("backup", cases, {"ansible_service_mgr": "systemd"},
-                         tmp_path_factory.mktemp("backup_preflight"))
+                         tmp_path_factory.mktemp("backup_preflight"),
+                         {"traefik_acme_email": "ops@example.com", "erpstack_monitoring": False})
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -4,12 +4,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The monitoring role's configuration files, checked by the programs that read them.
 
-One ansible-playbook run renders, for a few inventories, the files exactly as roles/monitoring/tasks/configure.yml
-does (its own ``content`` and ``validate`` are taken from the task file, with roles/monitoring/vars/main.yml and the
-role's defaults): Prometheus's configuration, blackbox_exporter's modules, Alertmanager's configuration and the
-compose project. Each file is then checked with the role's own validate command on the test images of the real
-binaries (promtool, amtool, blackbox_exporter --config.check) and docker compose; a broken copy of each shows the
-check would catch a mistake. Needs Docker.
+One ansible-playbook run computes, for a few inventories, the host's plan (erpstack.erpnext.deployment) and renders
+the files exactly as roles/monitoring/tasks/configure.yml does from it (its own ``content`` and ``validate`` are taken
+from the task file, with roles/monitoring/vars/main.yml and the role's defaults): Prometheus's configuration,
+blackbox_exporter's modules, Alertmanager's configuration and the compose project. Each file is then checked with
+the role's own validate command on the test images of the real binaries (promtool, amtool,
+blackbox_exporter --config.check) and docker compose; a broken copy of each shows the check would catch a mistake.
+Needs Docker.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,8 +29,6 @@ import uuid
 import pytest
 import yaml
 
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.plan import bench_plan
-
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ROLE = os.path.join(ROOT, "roles", "monitoring")
 # The test images of the real binaries (tests/harness/images.sh builds them)
@@ -43,19 +42,20 @@ FILES = {"prometheus": "prometheus/prometheus.yml", "blackbox": "blackbox/config
 CHECKED = ("prometheus", "blackbox", "alertmanager", "compose")
 HOOK = "https://hooks.example.com/services/T0KEN-from-the-vault"
 
-PLAN = bench_plan([
+BENCHES = [
     {"name": "alpha", "sites": [
         {"name": "erp.example.com", "domains": ["erp.example.com", "www.example.com"]},
         {"name": "shop.example.com", "domains": ["*.shop.example.com", "shop.example.com"], "tls_resolver": "dns"},
         {"name": "old.example.com", "state": "absent"},
     ]},
     {"name": "beta", "network_subnet": "172.30.11.0/24", "sites": [{"name": "crm.example.org"}]},
-], resolvers=["le", "dns"], default_resolver="le", dns_resolvers=["dns"])
+]
 
-# What the erpnext, traefik and backup roles give the monitoring role in the same play
-ERPNEXT = {"_erpnext_plan": PLAN, "erpnext_proxy": "traefik", "erpnext_proxy_network": "traefik-public",
-           "erpnext_proxy_middlewares": ["erpstack-security-headers@file"], "traefik_default_certresolver": "le",
-           "_backup_enabled_benches": ["alpha", "beta"]}
+# The rest of the inventory the plan (erpstack.erpnext.deployment) derives the monitoring files from
+ERPNEXT = {"erpnext_benches": BENCHES, "erpnext_proxy": "traefik", "traefik_default_certresolver": "le",
+           "traefik_acme_email": "ops@example.com",
+           "traefik_certificate_resolvers": {"le": {"challenge": "http"}, "dns": {
+               "challenge": "dns", "provider": "cloudflare", "credentials": {"CF_DNS_API_TOKEN": "dns-T0KEN"}}}}
 
 
 def _ca_pem():
@@ -100,7 +100,8 @@ VARIANTS = {
                      monitoring_logs_backend="external", monitoring_cadvisor_enabled=False,
                      monitoring_probe_resolve="dns", monitoring_probe_tls_insecure=True, traefik_https_port=8443,
                      monitoring_prometheus_published=[{"port": 19090}], monitoring_alertmanager_published=[],
-                     _erpnext_plan=PLAN[1:], _backup_enabled_benches=[]),
+                     erpnext_benches=[dict(BENCHES[1], frontend_published=[{"port": 8080}])],
+                     backup_benches={"beta": {"enabled": False}}),
     # Traefik on one address and another port, a slow probe, a webhook only, an extension of the project
     "bound": dict(ERPNEXT, traefik_bind_address="192.0.2.10", traefik_https_port=8443,
                   monitoring_grafana_host="grafana.example.net", monitoring_grafana_tls_resolver="dns",
@@ -159,7 +160,11 @@ def _playbook(tmp):
                           "monitoring_images": dict(defaults["monitoring_images"], **IMAGES)})
         if play_vars["monitoring_probe_ca_bundle"]:
             play_vars["monitoring_probe_ca_bundle"] = ca
-        steps = [{"name": "Ensure the directory %s exists" % d, "ansible.builtin.file": {
+        steps = [{"name": "Pretend the host facts the plan reads", "ansible.builtin.set_fact": {
+            "ansible_facts": {"memtotal_mb": 16384, "processor_vcpus": 4}}},
+            {"name": "Compute the plan of the variant", "ansible.builtin.include_role": {
+                "name": "erpstack.erpnext.deployment"}}]
+        steps += [{"name": "Ensure the directory %s exists" % d, "ansible.builtin.file": {
             "path": os.path.join(base, d), "state": "directory", "mode": "0755"}}
             for d in sorted(set(os.path.dirname(p) for p in FILES.values()) - {""})]
         validates = {}

@@ -12,19 +12,20 @@ import pytest
 
 from _preflight import check_outcome, run_preflight
 
-# What the erpnext, traefik and backup roles give the monitoring role in the same play: the plan and the proxy
+# The benches and the proxy of the inventory: the plan (erpstack.erpnext.deployment) derives the monitoring stack's
+# scrape targets, probes and backup checks from them
 ERPNEXT = {
-    "_erpnext_plan": [
-        {"name": "alpha", "network_subnet": "172.30.10.0/24", "sites": [
-            {"name": "erp.example.com", "domains": ["erp.example.com", "www.example.com"], "state": "present"},
-            {"name": "shop.example.com", "domains": ["*.shop.example.com", "shop.example.com"], "state": "present"},
-            {"name": "old.example.com", "domains": ["old.example.com"], "state": "absent"}]},
-        {"name": "beta", "network_subnet": "172.30.11.0/24", "sites": [
-            {"name": "crm.example.org", "domains": ["crm.example.org"], "state": "present"}]},
+    "erpnext_benches": [
+        {"name": "alpha", "sites": [
+            {"name": "erp.example.com", "domains": ["erp.example.com", "www.example.com"]},
+            {"name": "shop.example.com", "domains": ["*.shop.example.com", "shop.example.com"]},
+            {"name": "old.example.com", "state": "absent"}]},
+        {"name": "beta", "network_subnet": "172.30.11.0/24", "sites": [{"name": "crm.example.org"}]},
     ],
-    "erpnext_proxy": "traefik", "erpnext_proxy_network": "traefik-public",
-    "erpnext_proxy_middlewares": ["erpstack-security-headers@file"], "traefik_https_port": 443,
-    "traefik_default_certresolver": "le", "_backup_enabled_benches": ["alpha", "beta"],
+    "erpnext_proxy": "traefik", "traefik_https_port": 443, "traefik_default_certresolver": "le",
+    # the wildcard domain needs a DNS-01 resolver
+    "traefik_certificate_resolvers": {"le": {"challenge": "dns", "provider": "cloudflare",
+                                             "credentials": {"CF_DNS_API_TOKEN": "dns-token-from-the-vault"}}},
 }
 GRAFANA = {"monitoring_grafana_host": "grafana.example.com"}
 # A credential given in a receiver that is fine: no refusal may repeat it
@@ -48,7 +49,7 @@ CASES = {
     "receivers, routes and SMTP pass": (case(
         monitoring_alert_routes=[{"receiver": "mail", "matchers": ['severity="critical"'], "continue": True}],
         **dict(SMTP, **receivers(mail={"email": {"to": "ops@example.com"}}))), None),
-    "no benches yet passes": (case(_erpnext_plan=[], _backup_enabled_benches=[]), None),
+    "no sites yet passes": (case(erpnext_benches=[], erpnext_sites=[]), None),
     "Traefik on another port and address passes": (
         case(traefik_https_port=8443, traefik_bind_address="192.0.2.10", monitoring_probe_resolve="dns"), None),
     "Grafana without a host name": (case(monitoring_grafana_host=""),
@@ -104,7 +105,8 @@ CASES = {
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory):
     cases = {name: ({}, role_vars) for name, (role_vars, _msg) in CASES.items()}
-    return run_preflight("erpstack.erpnext.monitoring", cases, {}, tmp_path_factory.mktemp("monitoring_preflight"))
+    return run_preflight("erpstack.erpnext.monitoring", cases, {}, tmp_path_factory.mktemp("monitoring_preflight"),
+                         {"traefik_acme_email": "ops@example.com"})
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -72,7 +72,7 @@ def _render(case, directory):
 
 
 def _files(top):
-    return sorted(os.path.relpath(os.path.join(d, f), top) for d, _, files in os.walk(top) for f in files)
+    return sorted(os.path.relpath(os.path.join(d, f), top) for d, _dirs, files in os.walk(top) for f in files)
 
 
 @pytest.mark.parametrize("case", INVENTORIES + ["molecule/%s" % s for s in SCENARIOS])

@@ -48,7 +48,7 @@ CASES = {
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory):
     cases = {name: ({}, role_vars) for name, (role_vars, _msg) in CASES.items()}
-    return run_preflight("traefik", cases, {}, tmp_path_factory.mktemp("traefik_preflight"))
+    return run_preflight("traefik", cases, {}, tmp_path_factory.mktemp("traefik_preflight"), {"erpstack_monitoring": False})
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -1,0 +1,488 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 erpstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The deployment plan of one host: inventory variables and host facts in, everything the roles apply out.
+
+``deployment_plan`` is pure: it reads nothing but its arguments and raises PlanError naming the variable at fault.
+Each role applies its part of the result (``deployment_plan``) and derives nothing itself; every further target (a
+Swarm stack, a development mode, an upgrade) is one more view of the same plan. The layers it calls, top-down:
+base (shared rules) -> plan (benches and sites) -> sizing -> compose, traefik, backup, monitoring_stack.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import json
+import re
+
+from ansible.module_utils.common.text.formatters import human_to_bytes
+
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.backup import backup_bench
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import BenchSpecError, deep_merge, is_pinned, user_host_scope
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import compose_project
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.grafana import grafana_provisioning
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.logs import alloy_config, loki_config
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import stack_memory_mb
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring_stack import monitoring_configuration
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.plan import bench_plan
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.sizing import (
+    SizingError,
+    bench_sizing,
+    check_mariadb_settings,
+    compose_resources,
+)
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.traefik import proxy_project, traefik_configuration
+
+
+class PlanError(ValueError):
+    """The inventory cannot be turned into a plan; the message names the variables at fault."""
+
+
+# Container users of the official images: MariaDB's mysql and Redis's redis are 999, Frappe's frappe is 1000.
+# Secrets with no consumer are read on the host only (the modules feed them to bench on standard input).
+BENCH_SECRETS = {
+    "db_root_password": {"owner": 999, "group": 999, "mode": "0400", "consumers": ["db"]},
+    "db_admin_password": {"owner": 0, "group": 0, "mode": "0400", "consumers": []},
+    "db_backup_password": {"owner": 0, "group": 0, "mode": "0400", "consumers": []},
+    "db_exporter_password": {"owner": 0, "group": 0, "mode": "0400", "consumers": []},
+    "redis_cache_password": {"owner": 999, "group": 1000, "mode": "0440", "consumers": ["redis-cache", "configurator"]},
+    "redis_queue_password": {"owner": 999, "group": 1000, "mode": "0440", "consumers": ["redis-queue", "configurator"]},
+}
+EXPORTER_SECRETS = ("db_exporter_password", "redis_cache_password", "redis_queue_password")
+LETSENCRYPT = {
+    "production": "https://acme-v02.api.letsencrypt.org/directory",
+    "staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+}
+MARIADB_CONFIG_FILE = "./mariadb/erpstack.cnf"
+NETWORK_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$")
+RESTIC_REPOSITORY_RE = re.compile(r"^(s3:https?://|sftp:|rest:https?://|/)")
+CREDENTIALS_IN_URL_RE = re.compile(r"//[^@/]*@")
+ENV_NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+READ_DATA_SUBSET_RE = re.compile(r"^([0-9]+(/[0-9]+|%)?)?$")
+ALL_ADDRESSES = ("0.0.0.0", "::", "")
+
+
+def _stage(label, func, *args, **kwargs):
+    """Run one stage of the plan; its invalid-input errors become PlanError prefixed with ``label``."""
+    try:
+        return func(*args, **kwargs)
+    except (BenchSpecError, SizingError, KeyError) as exc:
+        raise PlanError("%s: %s" % (label, exc))
+
+
+def _bytes(value, where):
+    try:
+        return human_to_bytes(value)
+    except (TypeError, ValueError):
+        raise PlanError("%s must be a size such as 256M, not %r" % (where, value))
+
+
+def mariadb_cnf(settings, managed_header):
+    """The MariaDB drop-in of a bench: Frappe's settings, the sizing's, then the user's, one per line."""
+    lines = [managed_header,
+             "# Frappe's required settings (erpnext_mariadb_config), the bench's sizing, then "
+             "erpnext_mariadb_config_extension.",
+             "[mariadbd]"]
+    for key in sorted(settings):
+        value = settings[key]
+        lines.append(key if value is None else "%s = %s" % (key, value))
+    lines += ["", "[client]", "default-character-set = utf8mb4", "", "[mariadb-client]",
+              "default-character-set = utf8mb4"]
+    return "\n".join(lines) + "\n"
+
+
+def _sha256(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _whole(value):
+    return not isinstance(value, bool) and str(value).isdigit()
+
+
+def _port(value):
+    """A TCP port number, or None."""
+    if isinstance(value, bool) or not str(value).isdigit() or not 0 < int(str(value)) < 65536:
+        return None
+    return int(str(value))
+
+
+class Plan(object):
+    """One host's plan, built stage by stage from the variables ``v`` and the host facts."""
+
+    def __init__(self, v, facts):
+        self.v = v
+        self.facts = facts
+        self.proxy = v["erpnext_proxy"]
+        self.traefik = self.proxy == "traefik"
+        self.monitoring = bool(v.get("erpstack_monitoring", True))
+
+    # -- the benches and their sizing -------------------------------------------------------------------------------
+    def benches_in(self):
+        v = self.v
+        if v["erpnext_benches"]:
+            return v["erpnext_benches"]
+        return [{"name": v["erpnext_bench_name"], "sites": v["erpnext_sites"]}]
+
+    def resolvers(self):
+        return self.v.get("traefik_certificate_resolvers") or {}
+
+    def shared_memory_mb(self, bench_count):
+        """Traefik's and the monitoring stack's memory limits, kept out of the benches' budget."""
+        total = 0
+        if self.traefik:
+            memory = ((self.v.get("traefik_resources") or {}).get("traefik") or {}).get("memory", "256M")
+            total += _bytes(memory, "traefik_resources.traefik.memory") // 1048576
+        if self.monitoring:
+            v = self.v
+            total += _stage("monitoring_resources", stack_memory_mb, v["monitoring_resources"], bench_count,
+                            v["monitoring_cadvisor_enabled"], v["monitoring_grafana_enabled"],
+                            v["monitoring_logs_backend"])
+        return total
+
+    def bench(self, entry, sizing):
+        v = self.v
+        name = entry["name"]
+        project_dir = "%s/%s" % (v["erpnext_base_dir"], name)
+        images = {
+            "erpnext": "%s:%s" % (v["erpnext_image"], entry.get("version", v["erpnext_version"])),
+            "mariadb": "%s:%s" % (v["erpnext_mariadb_image"], v["erpnext_mariadb_version"]),
+            "redis": "%s:%s" % (v["erpnext_redis_image"], v["erpnext_redis_version"]),
+        }
+        unpinned = [image for image in images.values() if not is_pinned(image)]
+        if unpinned:
+            raise PlanError("Invalid bench '%s': images must be pinned to an exact tag, never 'latest' (unpinned: %s)"
+                            % (name, ", ".join(unpinned)))
+        settings = dict(v["erpnext_mariadb_config"])
+        settings.update(sizing["mariadb"])
+        settings.update(v["erpnext_mariadb_config_extension"])
+        settings = _stage("erpnext_mariadb_config", check_mariadb_settings, settings,
+                          sizing["services"]["db"]["memory_mib"], "bench " + name)
+        cnf = mariadb_cnf(settings, self.facts["managed_header"])
+        published = entry.get("frontend_published", v["erpnext_frontend_published"])
+        present = [s for s in entry["sites"] if s["state"] == "present"]
+        absent = [s for s in entry["sites"] if s["state"] == "absent"]
+        secrets = dict((key, dict(spec, file="./secrets/%s" % key)) for key, spec in BENCH_SECRETS.items())
+        document = {
+            "name": name,
+            "images": images,
+            "network": {"subnet": entry["network_subnet"]},
+            "frontend": {
+                "published": published,
+                # behind Traefik every router sets X-Frappe-Site-Name to its site, so a site's aliases reach it too
+                "site_name_header": "$$http_x_frappe_site_name" if self.traefik
+                else v["erpnext_frontend_site_name_header"],
+                "client_max_body_size": v["erpnext_frontend_client_max_body_size"],
+                "proxy_read_timeout": v["erpnext_frontend_proxy_read_timeout"],
+            },
+            "gunicorn": {"workers": sizing["gunicorn"]["workers"], "threads": sizing["gunicorn"]["threads"],
+                         "timeout": v["erpnext_gunicorn_timeout"]},
+            "workers": {"short": sizing["workers"]["short"], "long": sizing["workers"]["long"]},
+            "resources": compose_resources(sizing),
+            "redis": {"cache_maxmemory": sizing["redis_cache_maxmemory"]},
+            "restart": v["erpnext_restart_policy"],
+            "secrets": secrets,
+            "mariadb": {
+                "config_file": MARIADB_CONFIG_FILE,
+                # a label on the db service: a changed settings file recreates the database container (and nothing else)
+                "config_hash": _sha256(cnf),
+                "socket_dir": "./run/mysqld",
+            },
+            "proxy": {
+                "network": v["erpnext_proxy_network"],
+                "entrypoint": "websecure",
+                "middlewares": v["erpnext_proxy_middlewares"],
+                "max_body_bytes": _bytes(v["erpnext_frontend_client_max_body_size"],
+                                         "erpnext_frontend_client_max_body_size"),
+                "sites": entry["sites"],
+            } if self.traefik else {},
+            "extension": deep_merge(v["erpnext_compose_extension"], entry.get("compose_extension") or {}),
+        }
+        rotatable = (sorted(secrets, key=list(BENCH_SECRETS).index)
+                     + ["admin_password." + s["name"] for s in present if not s["has_admin_password"]]
+                     + ["db_password." + s["name"] for s in present])
+        return {
+            "name": name,
+            "project_dir": project_dir,
+            "images": images,
+            "network_subnet": entry["network_subnet"],
+            "published": published,
+            "sites": entry["sites"],
+            "sites_present": present,
+            "sites_absent": absent,
+            "site_hosts": dict((s["name"], s["host"]) for s in present),
+            # where the role checks its sites from the host: the published frontend, else Traefik's HTTPS port
+            "check_url": ("http://127.0.0.1:%s" % published[0]["port"]) if published
+            else "https://127.0.0.1:%s" % v.get("traefik_https_port", 443),
+            "secrets": secrets,
+            "rotatable": rotatable,
+            "db_scope": user_host_scope(entry["network_subnet"]),
+            "db_socket": "%s/run/mysqld/mysqld.sock" % project_dir,
+            "db_accounts": [
+                # creates and drops sites: every privilege on the databases named with the sites' prefix, nothing else
+                {"user": v["erpnext_db_admin_user"], "secret": "db_admin_password",
+                 "priv": "`%s%%`.*:ALL,GRANT/*.*:CREATE USER,RELOAD" % v["erpnext_site_db_prefix"],
+                 "resource_limits": {}},
+                # logical and physical backups: read and lock only
+                {"user": v["erpnext_db_backup_user"], "secret": "db_backup_password",
+                 "priv": "*.*:SELECT,SHOW VIEW,LOCK TABLES,EVENT,TRIGGER,RELOAD,PROCESS,BINLOG MONITOR",
+                 "resource_limits": {}},
+                # mysqld_exporter: server status only, never a site's tables
+                {"user": v["erpnext_db_exporter_user"], "secret": "db_exporter_password",
+                 "priv": "*.*:PROCESS,BINLOG MONITOR/performance_schema.*:SELECT",
+                 "resource_limits": {"MAX_USER_CONNECTIONS": 3}},
+            ],
+            "sizing": sizing,
+            "mariadb": {"settings": settings, "cnf": cnf},
+            "compose": _stage("compose_project", compose_project, document),
+        }
+
+    # -- Traefik ------------------------------------------------------------------------------------------------------
+    def traefik_part(self):
+        v = self.v
+        image = "%s:%s" % (v["traefik_image"], v["traefik_version"])
+        certificates = list(v["traefik_certificates"]) + ([v["traefik_default_certificate"]]
+                                                          if v["traefik_default_certificate"] else [])
+        ports = [_port(v["traefik_http_port"]), _port(v["traefik_https_port"])]
+        if (not is_pinned(image) or not NETWORK_RE.match(str(v["traefik_network"])) or None in ports
+                or ports[0] == ports[1]
+                or any(not isinstance(c, dict) or "cert" not in c or "key" not in c for c in certificates)
+                or (v["traefik_acme_ca_bundle"] and "-----BEGIN CERTIFICATE-----" not in v["traefik_acme_ca_bundle"])):
+            raise PlanError("Invalid Traefik settings: the image must be pinned to an exact tag, never 'latest' (got %s); "
+                            "traefik_network must be a Docker network name; the HTTP and HTTPS ports must be distinct "
+                            "ports; every entry of traefik_certificates (and traefik_default_certificate) needs cert "
+                            "and key (PEM); traefik_acme_ca_bundle must be PEM certificates." % image)
+        settings = {
+            "network": v["traefik_network"],
+            "email": v["traefik_acme_email"],
+            "ca_server": v["traefik_acme_ca_server"]
+            or LETSENCRYPT["staging" if v["traefik_acme_staging"] else "production"],
+            "ca_bundle": len(v["traefik_acme_ca_bundle"]) > 0,
+            "resolvers": v["traefik_certificate_resolvers"],
+            "default_resolver": v["traefik_default_certresolver"],
+            "tls_min_version": v["traefik_tls_min_version"],
+            "cipher_suites": v["traefik_tls_cipher_suites"],
+            "hsts_max_age": v["traefik_hsts_max_age"],
+            "hsts_include_subdomains": v["traefik_hsts_include_subdomains"],
+            "hsts_preload": v["traefik_hsts_preload"],
+            "frame_options": v["traefik_frame_options"],
+            "referrer_policy": v["traefik_referrer_policy"],
+            "certificates": len(v["traefik_certificates"]),
+            "default_certificate": len(v["traefik_default_certificate"]) > 0,
+            "dashboard": {"enabled": v["traefik_dashboard_enabled"], "host": v["traefik_dashboard_host"]},
+            "log_level": v["traefik_log_level"],
+            "static_extension": v["traefik_static_extension"],
+        }
+        config = _stage("traefik", traefik_configuration, settings)
+        # a change of the static configuration changes the hash label, which recreates the container (the dynamic
+        # file is watched and needs no restart); the JSON is Ansible's to_json(sort_keys=true)
+        config_hash = _sha256(json.dumps(config["static"], sort_keys=True))
+        project = {
+            "name": "traefik",
+            "image": image,
+            "network": v["traefik_network"],
+            "ports": [{"host_ip": v["traefik_bind_address"], "published": v["traefik_http_port"], "target": 80},
+                      {"host_ip": v["traefik_bind_address"], "published": v["traefik_https_port"], "target": 443}],
+            "config_hash": config_hash,
+            "secrets": dict((name, dict(spec, file="./secrets/%s" % name))
+                            for name, spec in config["secrets"].items()),
+            "environment": config["environment"],
+            "restart": v["traefik_restart_policy"],
+            "resources": v["traefik_resources"],
+            "extension": v["traefik_compose_extension"],
+        }
+        return {
+            "image": image,
+            "static": config["static"],
+            "dynamic": config["dynamic"],
+            "secrets": config["secrets"],
+            "compose": _stage("traefik", proxy_project, project),
+        }
+
+    # -- backups --------------------------------------------------------------------------------------------------------
+    def backup_errors(self, plan):
+        """The role-wide backup settings' problems, all of them."""
+        v = self.v
+        errors = []
+        if v["backup_scheduler"] not in ("systemd", "cron", "none"):
+            errors.append("backup_scheduler must be systemd, cron or none, not %s" % v["backup_scheduler"])
+        if v["backup_method"] not in ("logical", "physical"):
+            errors.append("backup_method must be logical or physical, not %s" % v["backup_method"])
+        if not _whole(v["backup_keep_daily"]) or int(str(v["backup_keep_daily"])) < 1:
+            errors.append("backup_keep_daily must be a whole number of at least 1 (the newest set is always kept)")
+        for key in ("backup_keep_weekly", "backup_keep_monthly"):
+            if not _whole(v[key]):
+                errors.append("%s must be a whole number" % key)
+        unknown = sorted(set(v["backup_benches"]) - set(b["name"] for b in plan))
+        if unknown:
+            errors.append("backup_benches names no bench of the plan: %s" % ", ".join(unknown))
+        repository = str(v["backup_restic_repository"])
+        if repository and not RESTIC_REPOSITORY_RE.match(repository):
+            errors.append("backup_restic_repository must start with s3:http(s)://, sftp:, rest:http(s):// or /, not %s"
+                          % CREDENTIALS_IN_URL_RE.sub("//***@", repository))
+        env = v["backup_restic_env"]
+        if repository.startswith("s3:") and not ("AWS_ACCESS_KEY_ID" in env and "AWS_SECRET_ACCESS_KEY" in env):
+            errors.append("backup_restic_repository is an S3 repository: backup_restic_env needs AWS_ACCESS_KEY_ID and "
+                          "AWS_SECRET_ACCESS_KEY")
+        if not all(ENV_NAME_RE.match(str(key)) for key in env):
+            errors.append("backup_restic_env keys must be environment variable names (A-Z, 0-9, _)")
+        if len(v["backup_restic_password"]) > 0 and not repository:
+            errors.append("backup_restic_password is set but backup_restic_repository is empty")
+        if not READ_DATA_SUBSET_RE.match(str(v["backup_restic_check_read_data_subset"])):
+            errors.append("backup_restic_check_read_data_subset must be like 5% or 1/10")
+        return errors
+
+    def backup_part(self, plan):
+        v = self.v
+        errors = self.backup_errors(plan)
+        if errors:
+            raise PlanError("Backup settings: %s" % "; ".join(errors))
+        defaults = {
+            "base_dir": v["erpnext_base_dir"], "method": v["backup_method"], "incremental": v["backup_incremental"],
+            "full_every_days": v["backup_full_every_days"], "on_calendar": v["backup_on_calendar"],
+            "cron": v["backup_cron"], "enabled": True, "erpnext_image": v["erpnext_image"],
+            "erpnext_version": v["erpnext_version"],
+            "mariadb_image": "%s:%s" % (v["erpnext_mariadb_image"], v["erpnext_mariadb_version"]),
+            "db_prefix": v["erpnext_site_db_prefix"], "db_admin_user": v["erpnext_db_admin_user"],
+            "db_backup_user": v["erpnext_db_backup_user"],
+            # the accounts whose passwords a physical restore resets to this host's, and their secret files
+            "db_accounts": {v["erpnext_db_admin_user"]: "db_admin_password",
+                            v["erpnext_db_backup_user"]: "db_backup_password",
+                            v["erpnext_db_exporter_user"]: "db_exporter_password"},
+        }
+        benches = dict((entry["name"], _stage("backup", backup_bench, entry, defaults, v["backup_benches"]))
+                       for entry in plan)
+        secrets_dir = "%s/secrets" % v["backup_config_dir"]
+        config = {
+            "host": v["backup_restic_host"],
+            "backup_dir": v["backup_dir"],
+            "state_dir": v["backup_state_dir"],
+            "textfile_dir": v["backup_textfile_dir"],
+            "retention": {"daily": v["backup_keep_daily"], "weekly": v["backup_keep_weekly"],
+                          "monthly": v["backup_keep_monthly"]},
+            "count_doctypes": v["backup_drill_doctypes"],
+            "restic": {
+                "enabled": len(str(v["backup_restic_repository"])) > 0,
+                "password_file": secrets_dir + "/restic_password",
+                "repository_file": secrets_dir + "/restic_repository",
+                "env_files": dict((key, "%s/restic_env.%s" % (secrets_dir, key.lower()))
+                                  for key in v["backup_restic_env"]),
+                "cache_dir": "/var/cache/erpstack/restic",
+                "options": v["backup_restic_options"],
+                "check_every_days": v["backup_restic_check_every_days"],
+                "check_read_data_subset": v["backup_restic_check_read_data_subset"],
+            },
+            "benches": benches,
+        }
+        return {
+            "config": config,
+            "enabled_benches": [name for name, spec in benches.items() if spec["enabled"]],
+        }
+
+    # -- monitoring -----------------------------------------------------------------------------------------------------
+    def monitoring_part(self, plan, backup):
+        v = self.v
+        bind = v.get("traefik_bind_address", "0.0.0.0")
+        settings = {
+            "project": v["monitoring_project"],
+            "images": v["monitoring_images"],
+            "restart": v["monitoring_restart_policy"],
+            "benches": plan,
+            "proxy": {"network": v["erpnext_proxy_network"], "entrypoint": "websecure",
+                      "middlewares": v["erpnext_proxy_middlewares"] or []} if self.traefik else {},
+            "scrape_interval": v["monitoring_scrape_interval"],
+            "evaluation_interval": v["monitoring_evaluation_interval"],
+            "retention_time": v["monitoring_retention_time"],
+            "retention_size": v["monitoring_retention_size"],
+            "prometheus_published": v["monitoring_prometheus_published"],
+            "alertmanager_published": v["monitoring_alertmanager_published"],
+            "probe": {
+                "resolve": v["monitoring_probe_resolve"],
+                "interval": v["monitoring_probe_interval"],
+                "timeout": v["monitoring_probe_timeout"],
+                "ca_bundle": len(v["monitoring_probe_ca_bundle"]) > 0,
+                "tls_insecure": v["monitoring_probe_tls_insecure"],
+                "https_port": int(v.get("traefik_https_port", 443)),
+                # the probes reach this host's Traefik: through Docker's host gateway when it listens everywhere
+                "proxy_address": "host-gateway" if bind in ALL_ADDRESSES else bind,
+            },
+            "cadvisor": v["monitoring_cadvisor_enabled"],
+            "grafana": {
+                "enabled": v["monitoring_grafana_enabled"],
+                "host": v["monitoring_grafana_host"],
+                "admin_user": v["monitoring_grafana_admin_user"],
+                "tls_resolver": v["monitoring_grafana_tls_resolver"] or v.get("traefik_default_certresolver", ""),
+            },
+            "logs_backend": v["monitoring_logs_backend"],
+            "textfile_dir": v["backup_textfile_dir"],
+            "external_labels": {"host": self.facts["inventory_hostname"]},
+            "backup": {"benches": backup["enabled_benches"],
+                       "max_age_hours": v["monitoring_backup_max_age_hours"],
+                       "overrides": v["monitoring_backup_max_age_overrides"]},
+            "resources": v["monitoring_resources"],
+            "extension": v["monitoring_compose_extension"],
+        }
+        config = _stage("monitoring", monitoring_configuration, settings)
+        if v["monitoring_grafana_enabled"]:
+            clash = [s["name"] for bench in plan for s in bench["sites"]
+                     if s["state"] == "present" and v["monitoring_grafana_host"] in s["domains"]]
+            if clash:
+                raise PlanError("monitoring_grafana_host %s is also a domain of site(s) %s: Grafana needs a host name of "
+                                "its own." % (v["monitoring_grafana_host"], ", ".join(clash)))
+        loki = v["monitoring_logs_backend"] == "loki"
+        config["textfile_dir"] = v["backup_textfile_dir"]
+        config["grafana"] = (_stage("monitoring grafana", grafana_provisioning, loki, v["monitoring_scrape_interval"])
+                             if v["monitoring_grafana_enabled"] else None)
+        config["loki"] = _stage("monitoring logs", loki_config, v["monitoring_loki_retention"]) if loki else None
+        config["alloy"] = _stage("monitoring logs", alloy_config, plan) if loki else None
+        config["images_needed"] = sorted(set(s["image"] for s in config["compose"]["services"].values()))
+        # the exporters' credentials: each bench's secret files the monitoring role copies for its exporters
+        config["exporter_credentials"] = [
+            {"bench": bench["name"], "secret": secret, "db_user": v["erpnext_db_exporter_user"],
+             "path": "%s/%s/secrets/%s" % (v["erpnext_base_dir"], bench["name"], secret)}
+            for bench in plan for secret in EXPORTER_SECRETS]
+        return config
+
+    # -- the whole host -------------------------------------------------------------------------------------------------
+    def build(self):
+        v = self.v
+        resolvers = self.resolvers()
+        plan = _stage("erpnext_benches", bench_plan, self.benches_in(),
+                      resolvers=list(resolvers),
+                      default_resolver=v["erpnext_tls_resolver"],
+                      dns_resolvers=[name for name, spec in resolvers.items() if (spec or {}).get("challenge") == "dns"],
+                      proxy=self.proxy, default_subnet=v["erpnext_network_subnet"])
+        shared_mb = self.shared_memory_mb(len(plan))
+        counts = dict((key, v["erpnext_" + key]) for key in
+                      ("gunicorn_workers", "gunicorn_threads", "queue_short_workers", "queue_long_workers"))
+        sizing = _stage("sizing", bench_sizing, self.facts["memtotal_mb"], self.facts["processor_vcpus"], plan,
+                        profile=v["erpnext_sizing_profile"], overrides=v["erpnext_sizing_overrides"],
+                        reserve_mb=v["erpnext_sizing_reserve_mb"] or None, proxy_memory_mb=int(shared_mb),
+                        counts=counts)
+        benches = [self.bench(entry, sizing[entry["name"]]) for entry in plan]
+        backup = self.backup_part(plan)
+        return {
+            "host": self.facts["inventory_hostname"],
+            "proxy": self.proxy,
+            # the benches as bench_plan normalised them (no secret values): the inputs of every per-bench view
+            "bench_specs": plan,
+            "benches": benches,
+            "memory": {"host_mb": int(self.facts["memtotal_mb"]), "cpus": self.facts["processor_vcpus"],
+                       "shared_mb": int(shared_mb),
+                       "benches_mb": dict((name, sum(s["memory_mib"] for s in spec["services"].values()))
+                                          for name, spec in sizing.items())},
+            "traefik": self.traefik_part() if self.traefik else None,
+            "backup": backup,
+            "monitoring": self.monitoring_part(plan, backup) if self.monitoring else None,
+        }
+
+
+def deployment_plan(variables, facts):
+    """The whole host's deployment from its variables (role defaults under the inventory's) and facts.
+
+    ``facts``: ``memtotal_mb``, ``processor_vcpus``, ``inventory_hostname`` and ``managed_header`` (the commented
+    ``ansible_managed`` line the MariaDB drop-in starts with). Raises PlanError.
+    """
+    return Plan(variables, facts).build()

@@ -1,0 +1,132 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 erpstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The deployment plan as a pure function: the roles' defaults and an inventory in, the whole host out."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import hashlib
+import json
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.deployment import PlanError, deployment_plan
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+FACTS = {"memtotal_mb": 15990, "processor_vcpus": 4, "inventory_hostname": "erp1.example.com",
+         "managed_header": "#\n# Ansible managed\n#"}
+SECRETS = {
+    "backup_restic_password": "restic-secret-value-1",
+    "backup_restic_env": {"AWS_ACCESS_KEY_ID": "key-id-secret-2", "AWS_SECRET_ACCESS_KEY": "secret-key-3"},
+    "monitoring_smtp_auth_password": "smtp-secret-value-4",
+}
+
+
+def _defaults():
+    """The roles' defaults, with their few templated values resolved as Ansible would for this host."""
+    variables = {}
+    for role in ("erpnext", "backup", "traefik", "monitoring"):
+        with open(os.path.join(ROOT, "roles", role, "defaults", "main.yml")) as handle:
+            variables.update(yaml.safe_load(handle))
+    variables.update(erpnext_proxy_network="traefik-public", erpnext_tls_resolver="letsencrypt",
+                     backup_restic_host="erp1.example.com", erpstack_monitoring=True)
+    return variables
+
+
+def inventory(**extra):
+    variables = _defaults()
+    variables.update(traefik_acme_email="ops@example.com", monitoring_grafana_host="grafana.example.com",
+                     backup_restic_repository="s3:https://s3.example.com/erp")
+    variables.update(SECRETS)
+    variables["erpnext_benches"] = [
+        {"name": "main", "sites": [
+            {"name": "erp.example.com", "apps": ["erpnext"], "admin_password": "admin-secret-value-5"},
+            {"name": "old.example.com", "state": "absent"}]},
+        {"name": "shop", "network_subnet": "172.30.11.0/24", "sites": [{"name": "shop.example.com"}]},
+    ]
+    variables.update(extra)
+    return variables
+
+
+def test_the_plan_describes_every_bench_and_stack():
+    plan = deployment_plan(inventory(), FACTS)
+    assert [b["name"] for b in plan["benches"]] == ["main", "shop"]
+    main = plan["benches"][0]
+    assert main["project_dir"] == "/opt/erpstack/main"
+    assert [s["name"] for s in main["sites_present"]] == ["erp.example.com"]
+    assert [s["name"] for s in main["sites_absent"]] == ["old.example.com"]
+    assert main["db_scope"] == "172.30.10.%"
+    assert main["check_url"] == "https://127.0.0.1:443"
+    assert "db_password.erp.example.com" in main["rotatable"]
+    assert "admin_password.erp.example.com" not in main["rotatable"]  # supplied, so not generated nor rotated
+    assert sorted(plan["backup"]["enabled_benches"]) == ["main", "shop"]
+    assert plan["traefik"]["image"] == "traefik:v3.7.15"
+    assert "prometheus" in plan["monitoring"] and plan["monitoring"]["images_needed"]
+    assert plan["memory"]["shared_mb"] > 256
+    assert sum(plan["memory"]["benches_mb"].values()) + plan["memory"]["shared_mb"] < FACTS["memtotal_mb"]
+
+
+def test_the_db_container_label_is_the_hash_of_the_mariadb_file_it_mounts():
+    main = deployment_plan(inventory(), FACTS)["benches"][0]
+    label = main["compose"]["services"]["db"]["labels"]["com.erpstack.config-hash"]
+    assert label == hashlib.sha256(main["mariadb"]["cnf"].encode()).hexdigest()
+    assert main["mariadb"]["cnf"].startswith("#\n# Ansible managed\n#\n")
+    assert "innodb_buffer_pool_size = " in main["mariadb"]["cnf"]
+
+
+def test_the_plan_carries_no_secret_value():
+    text = json.dumps(deployment_plan(inventory(), FACTS))
+    leaked = [value for value in ("restic-secret-value-1", "key-id-secret-2", "secret-key-3", "smtp-secret-value-4",
+                                  "admin-secret-value-5") if value in text]
+    assert leaked == []
+    # the control: the inventory does hold them, and the environment's names reach the plan
+    assert "AWS_SECRET_ACCESS_KEY" in text
+
+
+def test_the_plan_is_pure():
+    variables = inventory()
+    before = copy.deepcopy(variables)
+    assert deployment_plan(variables, FACTS) == deployment_plan(variables, FACTS)
+    assert variables == before
+
+
+def test_switched_off_stacks_have_no_part():
+    # without Traefik the action leaves its variables out, so erpnext_tls_resolver falls back to ""
+    plan = deployment_plan(inventory(erpnext_proxy="none", erpstack_monitoring=False, erpnext_tls_resolver="",
+                                     erpnext_frontend_published=[{"host_ip": "127.0.0.1", "port": 8080}]), FACTS)
+    assert plan["traefik"] is None and plan["monitoring"] is None
+    assert plan["benches"][0]["check_url"] == "http://127.0.0.1:8080"
+    assert "proxy" not in plan["benches"][0]["compose"]["networks"]
+
+
+def test_backup_settings_report_every_problem_at_once():
+    with pytest.raises(PlanError) as error:
+        deployment_plan(inventory(backup_method="snapshot", backup_keep_daily=0,
+                                  backup_restic_repository="ftp://user:pw@host/x", backup_benches={"nope": {}}), FACTS)
+    message = str(error.value)
+    assert message.startswith("Backup settings: ")
+    for part in ("backup_method must be logical or physical, not snapshot", "backup_keep_daily must be a whole number",
+                 "backup_benches names no bench of the plan: nope", "not ftp://***@host/x"):
+        assert part in message
+    assert "pw" not in message
+
+
+def test_an_unpinned_traefik_image_is_refused_with_the_variable_to_fix():
+    with pytest.raises(PlanError, match=r"Invalid Traefik settings: the image must be pinned .* \(got traefik:latest\)"):
+        deployment_plan(inventory(traefik_version="latest"), FACTS)
+
+
+def test_grafana_needs_a_host_name_no_site_uses():
+    with pytest.raises(PlanError, match="monitoring_grafana_host erp.example.com is also a domain of site"):
+        deployment_plan(inventory(monitoring_grafana_host="erp.example.com"), FACTS)
+
+
+def test_a_host_too_small_for_its_benches_names_the_budget():
+    with pytest.raises(PlanError, match="^sizing: .*Budget per service"):
+        deployment_plan(inventory(erpnext_sizing_profile="large"), dict(FACTS, memtotal_mb=4096))
