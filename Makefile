@@ -49,8 +49,9 @@ SCENARIOS ?= default tls_multisite backup_restore monitoring
 molecule: venv images
 	for s in $(SCENARIOS); do tests/harness/molecule.sh $$s || exit 1; done
 
+# BASELINE=REV: the same runs on a worktree of REV first, side by side
 benchmark: venv images
-	benchmarks/converge.sh
+	benchmarks/converge.sh $(BASELINE)
 
 # MariaDB stock vs tuned drop-in (sysbench) and Redis with vs without AOF; figures only, not part of `make test`.
 # empty: the drop-in the erpnext role renders for the benchmark's memory limit (benchmarks/render_cnf.py)
