@@ -65,3 +65,15 @@ def test_a_role_alone_computes_the_plan_of_the_whole_host(role, first_play_plan,
     assert _plan_after(tasks, tmp_path, role) == first_play_plan
     assert [b["name"] for b in first_play_plan["benches"]] == ["main", "shop"]
     assert first_play_plan["backup"]["config"]["benches"]["shop"]["method"] == "physical"
+
+
+def test_a_role_included_again_with_other_vars_gets_the_plan_of_those_vars(tmp_path):
+    """Outside site.yml (which computes the plan once and reuses it), a role recomputes it from its own vars."""
+    include = {"name": "erpstack.erpnext.erpnext", "tasks_from": "validate"}
+    tasks = [{"name": "Run the checks with 3 gunicorn workers", "ansible.builtin.include_role": include,
+              "vars": {"erpnext_gunicorn_workers": 3}},
+             {"name": "Run the checks again with the inventory's", "ansible.builtin.include_role": include}]
+    plan = _plan_after(tasks, tmp_path, "twice")
+    assert plan["benches"][0]["compose"]["services"]["backend"]["environment"]["GUNICORN_WORKERS"] != "3"
+    first = _plan_after(tasks[:1], tmp_path, "once")
+    assert first["benches"][0]["compose"]["services"]["backend"]["environment"]["GUNICORN_WORKERS"] == "3"
