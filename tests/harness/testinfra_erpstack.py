@@ -17,16 +17,15 @@ __metaclass__ = type
 import os
 
 import pytest
-import testinfra.utils.ansible_runner
 
 BASE_DIR = "/opt/erpstack"
 
 
-def pytest_generate_tests(metafunc):
-    if "host" in metafunc.fixturenames:
-        group = os.environ.get("ERPSTACK_TESTINFRA_GROUP", "erpnext")
-        runner = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
-        metafunc.parametrize("host", ["ansible://" + h for h in runner.get_hosts(group)], indirect=True)
+def pytest_configure(config):
+    # testinfra's own plugin parametrizes `host` over --hosts, every inventory host when it is not given: the
+    # group is given as --hosts (a second parametrization of `host` would be ignored by testinfra's fixture)
+    if getattr(config.option, "hosts", None) is None:
+        config.option.hosts = "ansible://" + (os.environ.get("ERPSTACK_TESTINFRA_GROUP") or "erpnext")
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)

@@ -4,12 +4,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The monitoring role's configuration files, checked by the programs that read them.
 
-One ansible-playbook run computes, for a few inventories, the host's plan (erpstack.erpnext.deployment) and renders
-the files exactly as roles/monitoring/tasks/configure.yml does from it (its own ``content`` and ``validate`` are taken
-from the task file, with roles/monitoring/vars/main.yml and the role's defaults): Prometheus's configuration,
-blackbox_exporter's modules, Alertmanager's configuration and the compose project. Each file is then checked with
-the role's own validate command on the test images of the real binaries (promtool, amtool,
-blackbox_exporter --config.check) and docker compose; a broken copy of each shows the check would catch a mistake.
+One ansible-playbook run computes, for a few inventories, the host's plan (erpstack.erpnext.deployment) and runs
+the role's own roles/monitoring/tasks/configure.yml into a temporary directory (include_role tasks_from), with the
+test images of the real binaries: Prometheus's configuration and alert rules, blackbox_exporter's modules,
+Alertmanager's configuration, Grafana's, Loki's and Alloy's files and the compose project, each validated by the
+role as it writes it (promtool, amtool, blackbox_exporter --config.check, docker compose). Each file is checked again
+here with the role's validate command, and a broken copy of each shows the check would catch a mistake.
 Needs Docker.
 """
 
@@ -128,58 +128,57 @@ def _load(path):
         return yaml.safe_load(handle)
 
 
-def _configure_tasks():
-    """The copy tasks of configure.yml by the file they write (under monitoring_base_dir), blocks included."""
+def _validate_commands():
+    """The validate command of each file configure.yml writes (under monitoring_base_dir), blocks included: the
+    broken copies below are checked with them."""
     found = {}
 
     def visit(tasks):
         for task in tasks:
             visit(task.get("block") or [])
             args = task.get("ansible.builtin.copy")
-            if not args:
+            if not args or not args.get("validate"):
                 continue
             for key, path in FILES.items():
                 if args.get("dest") == "{{ monitoring_base_dir }}/" + path:
-                    found[key] = task
+                    found[key] = args["validate"]
     visit(_load("tasks/configure.yml"))
-    assert sorted(found) == sorted(FILES), "configure.yml no longer writes %s" % sorted(set(FILES) - set(found))
+    assert sorted(found) == sorted(CHECKED), "configure.yml no longer validates %s" % sorted(set(CHECKED) - set(found))
     return found
 
 
+# The directories install.yml creates that configure.yml writes into
+DIRECTORIES = ("secrets", "prometheus/rules", "blackbox", "grafana/provisioning/datasources",
+               "grafana/provisioning/dashboards", "grafana/dashboards", "loki", "alloy")
+
+
 def _playbook(tmp):
+    """One play per variant: the plan, then the role's own configure.yml into the variant's directory. The role
+    validates each file with the real program as it writes it; the play ends before the handlers (reloads of a stack
+    that does not run here)."""
     defaults = _load("defaults/main.yml")
-    role_vars = _load("vars/main.yml")
-    tasks = _configure_tasks()
+    validates = _validate_commands()
     ca = _ca_pem()
     plays = []
     for variant, inventory in VARIANTS.items():
         base = str(tmp / variant)
-        play_vars = dict(copy.deepcopy(defaults), **copy.deepcopy(inventory))
-        play_vars.update(role_vars)
+        play_vars = copy.deepcopy(inventory)
         play_vars.update({"monitoring_base_dir": base,
                           "monitoring_images": dict(defaults["monitoring_images"], **IMAGES)})
-        if play_vars["monitoring_probe_ca_bundle"]:
+        if play_vars.get("monitoring_probe_ca_bundle"):
             play_vars["monitoring_probe_ca_bundle"] = ca
         steps = [{"name": "Pretend the host facts the plan reads", "ansible.builtin.set_fact": {
             "ansible_facts": {"memtotal_mb": 16384, "processor_vcpus": 4}}},
             {"name": "Compute the plan of the variant", "ansible.builtin.include_role": {
-                "name": "erpstack.erpnext.deployment"}}]
-        steps += [{"name": "Ensure the directory %s exists" % d, "ansible.builtin.file": {
-            "path": os.path.join(base, d), "state": "directory", "mode": "0755"}}
-            for d in sorted(set(os.path.dirname(p) for p in FILES.values()) - {""})]
-        validates = {}
-        for key, task in sorted(tasks.items()):
-            args = {k: v for k, v in task["ansible.builtin.copy"].items() if k in ("content", "dest")}
-            args["mode"] = "0644"
-            step = {"name": "Render %s" % key, "ansible.builtin.copy": args}
-            if "when" in task:
-                step["when"] = task["when"]
-            steps.append(step)
-            if task["ansible.builtin.copy"].get("validate"):
-                validates[key] = task["ansible.builtin.copy"]["validate"]
-        steps.append({"name": "Save the validate commands", "ansible.builtin.copy": {
-            "content": "{{ __validates | to_json }}", "dest": base + "/validate.json", "mode": "0644"},
-            "vars": {"__validates": validates}})
+                "name": "erpstack.erpnext.deployment"}},
+            {"name": "Ensure the directories configure.yml writes into exist", "ansible.builtin.file": {
+                "path": base + "/{{ item }}", "state": "directory", "mode": "0755"}, "loop": list(DIRECTORIES)},
+            {"name": "Render and validate the files as the role does", "ansible.builtin.include_role": {
+                "name": "erpstack.erpnext.monitoring", "tasks_from": "configure"}},
+            {"name": "Save the validate commands", "ansible.builtin.copy": {
+                "content": "{{ __validates | to_json }}", "dest": base + "/validate.json", "mode": "0644"},
+             "vars": {"__validates": validates}},
+            {"name": "End before the handlers", "ansible.builtin.meta": "end_play"}]
         plays.append({"name": "Render the monitoring files: %s" % variant, "hosts": "localhost",
                       "connection": "local", "gather_facts": False, "vars": play_vars, "tasks": steps})
     return plays
@@ -364,3 +363,13 @@ def test_the_rendered_files_hold_what_the_inventory_says(rendered):
         text = handle.read()
     assert text.startswith("# Managed by Ansible")
     assert "T0KEN" not in text and "pa55word" not in text
+
+
+def test_the_role_wrote_the_files_its_settings_ask_for(rendered):
+    def written(variant, path):
+        return os.path.exists(os.path.join(rendered[variant]["dir"], path))
+
+    assert all(written(variant, "prometheus/rules/erpstack.yml") for variant in VARIANTS)
+    for path in ("grafana/provisioning/datasources/erpstack.yml", "loki/config.yml", "alloy/config.alloy"):
+        assert written("full", path) and not written("no_proxy", path), path
+    assert os.listdir(os.path.join(rendered["full"]["dir"], "grafana", "dashboards"))
