@@ -266,20 +266,29 @@ def _unlink_quietly(path):
         pass
 
 
+def write_temp(path, data, mode, uid, gid):
+    """A temporary file beside ``path`` holding ``data`` (bytes), already owned by uid:gid with ``mode``."""
+    directory, base = os.path.split(path)
+    return _write_private_temp(directory, base, data, mode, uid, gid)
+
+
+def atomic_replace(tmp_path, path):
+    """Move the temporary file ``tmp_path`` (from write_temp) over ``path``, durably."""
+    try:
+        os.rename(tmp_path, path)
+    except BaseException:
+        _unlink_quietly(tmp_path)
+        raise
+    fsync_directory(os.path.dirname(path))
+
+
 def atomic_write(path, data, mode, uid, gid):
     """Replace ``path`` atomically with ``data`` (bytes), owned by uid:gid with ``mode``.
 
     AnsibleModule.atomic_move() is not used on purpose: for a new destination it applies the default
     0666 & ~umask permissions after the move, which would briefly expose the secret.
     """
-    directory, base = os.path.split(path)
-    tmp_path = _write_private_temp(directory, base, data, mode, uid, gid)
-    try:
-        os.rename(tmp_path, path)
-    except BaseException:
-        _unlink_quietly(tmp_path)
-        raise
-    fsync_directory(directory)
+    atomic_replace(write_temp(path, data, mode, uid, gid), path)
 
 
 def create_exclusive(path, data, mode, uid, gid):

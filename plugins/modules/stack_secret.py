@@ -63,8 +63,54 @@ options:
     description:
       - Name of the secret, used as the file name in C(<project_dir>/secrets/).
       - 1 to 200 characters, lower-case letters, digits, V(_), V(.) and V(-), starting with a letter or a digit.
+      - Exactly one of O(name) and O(secrets) is required.
     type: str
-    required: true
+  secrets:
+    description:
+      - Several secrets of the project, ensured in one module run, in this order. Each entry takes the per-secret
+        options (O(name), O(source), O(value), O(src), O(length), O(charset), O(min_length), O(rotate), O(owner),
+        O(group), O(mode)); an option an entry leaves out takes the top-level value (or its default).
+      - The options of every entry are checked before the first secret is written.
+      - Top-level O(name), O(value) and O(src) are not allowed with it.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Name of the secret, as O(name).
+        type: str
+        required: true
+      source:
+        description: As O(source).
+        type: str
+        choices: [generate, value, file]
+      value:
+        description: As O(value).
+        type: str
+      src:
+        description: As O(src).
+        type: path
+      length:
+        description: As O(length).
+        type: int
+      charset:
+        description: As O(charset).
+        type: str
+        choices: [alnum, urlsafe, hex, ascii_printable]
+      min_length:
+        description: As O(min_length).
+        type: int
+      rotate:
+        description: As O(rotate).
+        type: bool
+      owner:
+        description: As O(owner).
+        type: str
+      group:
+        description: As O(group).
+        type: str
+      mode:
+        description: As O(mode).
+        type: raw
   source:
     description:
       - Where the secret comes from.
@@ -154,6 +200,14 @@ seealso:
 
 EXAMPLES = r"""
 ---
+- name: Ensure the bench's secrets exist, each readable only by its consumer, in one module run
+  erpstack.erpnext.stack_secret:
+    project_dir: /opt/erpstack/erpnext
+    secrets:
+      - {name: db_root_password, owner: "999", group: "999"}
+      - {name: db_admin_password}
+      - {name: redis_password, charset: hex, mode: "0440", group: "1000"}
+
 - name: Ensure the MariaDB root password exists, readable by the mariadb image user only
   erpstack.erpnext.stack_secret:
     project_dir: /opt/erpstack/erpnext
@@ -203,19 +257,19 @@ EXAMPLES = r"""
 RETURN = r"""
 path:
   description: Path of the secret file.
-  returned: always
+  returned: unless O(secrets) is given
   type: str
   sample: /opt/erpstack/erpnext/secrets/db_root_password
 created:
   description: Whether the secret file was (or, in check mode, would be) created.
-  returned: always
+  returned: unless O(secrets) is given
   type: bool
   sample: true
 rotated:
   description:
     - Whether an existing secret was (or, in check mode, would be) replaced, by O(rotate=true) or because the
       supplied secret differed from the stored one.
-  returned: always
+  returned: unless O(secrets) is given
   type: bool
   sample: false
 fingerprint:
@@ -224,27 +278,38 @@ fingerprint:
     - Stable across runs while the secret and the salt do not change, so it can be put into a container label or
       compared to decide whether consumers must be restarted.
     - V(null) in check mode when the secret would be generated or when the salt does not exist yet.
-  returned: always
+  returned: unless O(secrets) is given
   type: str
   sample: 3f9c1e0b7a52d4e8
 uid:
   description: Numeric owner of the secret file.
-  returned: always
+  returned: unless O(secrets) is given
   type: int
   sample: 999
 gid:
   description: Numeric group of the secret file.
-  returned: always
+  returned: unless O(secrets) is given
   type: int
   sample: 999
 mode:
   description: Permissions of the secret file.
-  returned: always
+  returned: unless O(secrets) is given
   type: str
   sample: '0400'
+results:
+  description:
+    - With O(secrets), one result per secret, in order, each with the keys returned for one secret (RV(path),
+      RV(created), RV(rotated), RV(fingerprint), RV(uid), RV(gid), RV(mode), RV(actions)); those keys are then not
+      returned at the top level.
+  returned: when O(secrets) is given
+  type: list
+  elements: dict
+  sample:
+    - {path: /opt/erpstack/erpnext/secrets/db_root_password, created: false, rotated: false,
+       fingerprint: 3f9c1e0b7a52d4e8, uid: 999, gid: 999, mode: '0400', actions: []}
 actions:
   description: What was done (or would be done in check mode), in order. Never contains the secret.
-  returned: always
+  returned: unless O(secrets) is given
   type: list
   elements: str
   sample:
@@ -301,10 +366,10 @@ class SecretModule(AnsibleModule):
 class StackSecret(object):
     """One secret file of one Compose project: inspect, plan, apply."""
 
-    def __init__(self, module):
+    def __init__(self, module, params):
         self.module = module
         self.check_mode = module.check_mode
-        params = module.params
+        self.params = params
         self.project_dir = params['project_dir']
         self.name = validate_name(params['name'])
         self.source = params['source']
@@ -332,7 +397,7 @@ class StackSecret(object):
 
     def _supplied_secret(self):
         """The secret given by the user, as bytes, validated. None for generated secrets."""
-        params = self.module.params
+        params = self.params
         if self.source == 'value':
             text = check_supplied(params['value'], params['min_length'], 'value')
         elif self.source == 'file':
@@ -404,7 +469,7 @@ class StackSecret(object):
                 salt = self._ensure_salt()
             if write_reason is not None:
                 if new_content is None:
-                    generated = generate_secret(self.module.params['length'], self.module.params['charset'])
+                    generated = generate_secret(self.params['length'], self.params['charset'])
                     self.module.no_log_values.add(generated)
                     new_content = to_bytes(generated)
                 self.module.debug('stack_secret: writing {0} ({1})'.format(self.path, write_reason))
@@ -456,7 +521,7 @@ class StackSecret(object):
         return drift
 
     def _describe_source(self):
-        params = self.module.params
+        params = self.params
         if self.source == 'generate':
             return 'generated, {0} characters, {1}'.format(params['length'], params['charset'])
         if self.source == 'file':
@@ -487,11 +552,14 @@ class StackSecret(object):
         return salt
 
 
+PER_SECRET = ('name', 'source', 'value', 'src', 'length', 'charset', 'min_length', 'rotate', 'owner', 'group', 'mode')
+
+
 def create_module():
     return SecretModule(
         argument_spec=dict(
             project_dir=dict(type='path', required=True),
-            name=dict(type='str', required=True),
+            name=dict(type='str'),
             source=dict(type='str', default='generate', choices=['generate', 'value', 'file']),
             value=dict(type='str', no_log=True),
             src=dict(type='path'),
@@ -502,23 +570,76 @@ def create_module():
             owner=dict(type='str', default='root'),
             group=dict(type='str', default='root'),
             mode=dict(type='raw', default='0400'),
+            secrets=dict(type='list', elements='dict', options=dict(
+                name=dict(type='str', required=True),
+                source=dict(type='str', choices=['generate', 'value', 'file']),
+                value=dict(type='str', no_log=True),
+                src=dict(type='path'),
+                length=dict(type='int'),
+                charset=dict(type='str', choices=['alnum', 'urlsafe', 'hex', 'ascii_printable']),
+                min_length=dict(type='int'),
+                rotate=dict(type='bool'),
+                owner=dict(type='str'),
+                group=dict(type='str'),
+                mode=dict(type='raw'),
+            )),
         ),
-        required_if=[
-            ('source', 'value', ['value']),
-            ('source', 'file', ['src']),
+        required_one_of=[
+            ('name', 'secrets'),
         ],
         mutually_exclusive=[
             ('value', 'src'),
+            ('name', 'secrets'),
+            ('value', 'secrets'),
+            ('src', 'secrets'),
         ],
         supports_check_mode=True,
     )
+
+
+def secret_params(module):
+    """The options of each secret to ensure: the top-level ones, or each entry of secrets over them."""
+    params = module.params
+    entries = [{}] if params['secrets'] is None else params['secrets']
+    found = []
+    for entry in entries:
+        merged = dict((key, params[key] if entry.get(key) is None else entry[key]) for key in PER_SECRET)
+        where = '' if params['secrets'] is None else 'secret {0}: '.format(merged['name'])
+        for source, needed in (('value', 'value'), ('file', 'src')):
+            if merged['source'] == source and merged[needed] is None:
+                raise SecretError('{0}source is {1} but all of the following are missing: {2}'.format(
+                    where, source, needed))
+        found.append(merged)
+    names = [entry['name'] for entry in found]
+    if len(set(names)) != len(names):
+        raise SecretError('secrets names a secret twice: {0}'.format(
+            ', '.join(sorted(set(n for n in names if names.count(n) > 1)))))
+    return found
+
+
+def run_all(module):
+    """Ensure every secret; with secrets, one result per secret under results."""
+    # every secret's options are checked before the first one is written
+    secrets = [StackSecret(module, dict(params, project_dir=module.params['project_dir']))
+               for params in secret_params(module)]
+    if module.params['secrets'] is None:
+        return secrets[0].run()
+    results = [secret.run() for secret in secrets]
+    result = dict(changed=any(r['changed'] for r in results), results=results)
+    if module._diff:
+        result['diff'] = dict(
+            before=dict((s.name, r['diff']['before']['fingerprint']) for s, r in zip(secrets, results)),
+            after=dict((s.name, r['diff']['after']['fingerprint']) for s, r in zip(secrets, results)))
+        for r in results:
+            del r['diff']
+    return result
 
 
 def main():
     module = create_module()
 
     try:
-        result = StackSecret(module).run()
+        result = run_all(module)
     except SecretError as exc:
         module.fail_json(msg=to_native(exc))
     except (OSError, IOError) as exc:

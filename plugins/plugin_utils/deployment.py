@@ -217,6 +217,9 @@ class Plan(object):
             "check_url": ("http://127.0.0.1:%s" % published[0]["port"]) if published
             else "https://127.0.0.1:%s" % v.get("traefik_https_port", 443),
             "secrets": secrets,
+            # what the role's one stack_secret run ensures: each secret file with its owner and mode
+            "secret_files": [{"name": key, "owner": str(spec["owner"]), "group": str(spec["group"]),
+                              "mode": spec["mode"]} for key, spec in secrets.items()],
             "rotatable": rotatable,
             "db_scope": user_host_scope(entry["network_subnet"]),
             "db_socket": "%s/run/mysqld/mysqld.sock" % project_dir,
@@ -376,10 +379,26 @@ class Plan(object):
             },
             "benches": benches,
         }
+        enabled = [name for name, spec in benches.items() if spec["enabled"]]
         return {
             "config": config,
-            "enabled_benches": [name for name, spec in benches.items() if spec["enabled"]],
+            "enabled_benches": enabled,
+            "timers": self.backup_timers(enabled, benches),
         }
+
+    def backup_timers(self, enabled, benches):
+        """The systemd timer of each enabled bench's backup, and of its restore drill: the unit file and what the
+        role's timer template writes into it. None unless systemd is the scheduler."""
+        v = self.v
+        if v["backup_scheduler"] != "systemd":
+            return []
+        kinds = [("backup", "backup", lambda name: benches[name]["on_calendar"])]
+        if v["backup_drill_enabled"]:
+            kinds.append(("restore-drill", "restore drill", lambda name: v["backup_drill_on_calendar"]))
+        return [{"path": "/etc/systemd/system/erpstack-%s-%s.timer" % (kind, name),
+                 "template_vars": {"timer": {"bench": name, "what": what, "on_calendar": calendar(name),
+                                             "service": "erpstack-%s@%s.service" % (kind, name)}}}
+                for kind, what, calendar in kinds for name in enabled]
 
     # -- monitoring -----------------------------------------------------------------------------------------------------
     def monitoring_part(self, plan, backup):

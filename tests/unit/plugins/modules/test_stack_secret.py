@@ -657,9 +657,49 @@ def test_raw_result_holds_no_secret_before_any_masking(monkeypatch, project, tmp
     extra = dict(_leak_cases(tmp_path))[case]
     _set_args(monkeypatch, base_args(project, **extra), diff=True)
     module = stack_secret.create_module()
-    result = stack_secret.StackSecret(module).run()
+    result = stack_secret.run_all(module)
     secret = secret_file(project).read_text()
 
     assert result['changed'] is True
     assert secret not in json.dumps(result)
     assert secret not in repr(result)
+
+
+# --------------------------------------------------------------------------- several secrets in one run
+
+def test_several_secrets_in_one_run_take_the_top_level_options_they_leave_out(run, project):
+    args = {'project_dir': str(project), 'owner': str(UID), 'group': str(GID), 'mode': '0440', 'secrets': [
+        {'name': 'db_root_password', 'length': 40},
+        {'name': 'redis_password', 'charset': 'hex', 'mode': '0400'},
+        {'name': 'admin_password', 'source': 'value', 'value': SUPPLIED},
+    ]}
+    first = run(args, diff=True)
+    assert first['changed'] is True
+    assert [r['created'] for r in first['results']] == [True, True, True]
+    assert [r['mode'] for r in first['results']] == ['0440', '0400', '0440']
+    assert len(secret_file(project).read_text()) == 40
+    assert set(secret_file(project, 'redis_password').read_text()) <= set('0123456789abcdef')
+    assert secret_file(project, 'admin_password').read_text() == SUPPLIED
+    assert sorted(first['diff']['after']) == ['admin_password', 'db_root_password', 'redis_password']
+    assert SUPPLIED not in first['_stdout'] and secret_file(project).read_text() not in first['_stdout']
+    again = run(args, diff=True)
+    assert again['changed'] is False
+    assert [r['actions'] for r in again['results']] == [[], [], []]
+    assert again['diff']['before'] == again['diff']['after'] == first['diff']['after']
+
+
+def test_several_secrets_are_all_checked_before_any_is_written(run, project):
+    result = run({'project_dir': str(project), 'secrets': [
+        {'name': 'db_root_password'}, {'name': 'admin_password', 'source': 'value'}]})
+    assert result['failed'] is True
+    assert result['msg'] == 'secret admin_password: source is value but all of the following are missing: value'
+    assert not (project / 'secrets').exists()
+    twice = run({'project_dir': str(project), 'secrets': [{'name': 'a_secret'}, {'name': 'a_secret'}]})
+    assert twice['msg'] == 'secrets names a secret twice: a_secret'
+
+
+def test_name_and_secrets_exclude_each_other(run, project):
+    result = run({'project_dir': str(project), 'name': 'x_secret', 'secrets': [{'name': 'y_secret'}]})
+    assert result['failed'] is True and 'mutually exclusive: name|secrets' in result['msg']
+    neither = run({'project_dir': str(project)})
+    assert neither['failed'] is True and 'one of the following is required: name, secrets' in neither['msg']

@@ -130,3 +130,26 @@ def test_grafana_needs_a_host_name_no_site_uses():
 def test_a_host_too_small_for_its_benches_names_the_budget():
     with pytest.raises(PlanError, match="^sizing: .*Budget per service"):
         deployment_plan(inventory(erpnext_sizing_profile="large"), dict(FACTS, memtotal_mb=4096))
+
+
+def test_the_backup_timers_follow_the_scheduler_and_the_enabled_benches():
+    plan = deployment_plan(inventory(backup_benches={"shop": {"on_calendar": "*-*-* 03:15:00"}},
+                                     backup_drill_on_calendar="Sun *-*-* 05:00:00"), FACTS)
+    assert plan["backup"]["timers"] == [
+        {"path": "/etc/systemd/system/erpstack-backup-main.timer", "template_vars": {"timer": {
+            "bench": "main", "what": "backup", "on_calendar": _defaults()["backup_on_calendar"],
+            "service": "erpstack-backup@main.service"}}},
+        {"path": "/etc/systemd/system/erpstack-backup-shop.timer", "template_vars": {"timer": {
+            "bench": "shop", "what": "backup", "on_calendar": "*-*-* 03:15:00",
+            "service": "erpstack-backup@shop.service"}}},
+        {"path": "/etc/systemd/system/erpstack-restore-drill-main.timer", "template_vars": {"timer": {
+            "bench": "main", "what": "restore drill", "on_calendar": "Sun *-*-* 05:00:00",
+            "service": "erpstack-restore-drill@main.service"}}},
+        {"path": "/etc/systemd/system/erpstack-restore-drill-shop.timer", "template_vars": {"timer": {
+            "bench": "shop", "what": "restore drill", "on_calendar": "Sun *-*-* 05:00:00",
+            "service": "erpstack-restore-drill@shop.service"}}},
+    ]
+    no_drill = deployment_plan(inventory(backup_drill_enabled=False, backup_benches={"shop": {"enabled": False}}),
+                               FACTS)
+    assert [t["path"] for t in no_drill["backup"]["timers"]] == ["/etc/systemd/system/erpstack-backup-main.timer"]
+    assert deployment_plan(inventory(backup_scheduler="cron"), FACTS)["backup"]["timers"] == []
