@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import subprocess
+
 import pytest
 
 from _preflight import check_outcome, run_preflight
@@ -101,12 +103,25 @@ def _substitute(value, deb):
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("docker_preflight")
+    # a real (empty) package: the preflight reads its name and version with dpkg-deb
+    package = tmp / "package"
+    (package / "DEBIAN").mkdir(parents=True)
+    (package / "DEBIAN" / "control").write_text(
+        "Package: docker-compose\nVersion: 2.26.1-4\nArchitecture: amd64\nMaintainer: test <test@example.com>\n"
+        "Description: test package\n")
     deb = tmp / "docker-compose_2.26.1-4_amd64.deb"
-    deb.write_bytes(b"!<arch>\n")
+    subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(package), str(deb)], check=True,
+                   stdout=subprocess.DEVNULL)
+    (tmp / "junk.deb").write_bytes(b"!<arch>\n")
     cases = {name: (facts, _substitute(role_vars, str(deb))) for name, (facts, role_vars, _msg) in CASES.items()}
+    cases["deb that is no package"] = ({}, {"docker_source": "distro", "docker_compose_plugin_deb": str(tmp / "junk.deb")})
     return run_preflight("docker", cases, BOOKWORM, tmp, plan=False)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_preflight(outcomes, case):
     check_outcome(outcomes[case], CASES[case][2])
+
+
+def test_a_file_that_is_no_debian_package_is_refused(outcomes):
+    check_outcome(outcomes["deb that is no package"], "or not a Debian package (dpkg-deb")
