@@ -570,7 +570,8 @@ def create_module():
             owner=dict(type='str', default='root'),
             group=dict(type='str', default='root'),
             mode=dict(type='raw', default='0400'),
-            secrets=dict(type='list', elements='dict', options=dict(
+            # the list itself is no secret; each entry's value is (no_log below)
+            secrets=dict(type='list', elements='dict', no_log=False, options=dict(
                 name=dict(type='str', required=True),
                 source=dict(type='str', choices=['generate', 'value', 'file']),
                 value=dict(type='str', no_log=True),
