@@ -22,7 +22,8 @@ timed() {  # label, log file, molecule args...
   start=$(date +%s.%N)
   molecule "$@" >"$log" 2>&1 || { tail -n 40 "$log" >&2; echo "benchmark: $label failed, log: $log" >&2; exit 1; }
   end=$(date +%s.%N)
-  echo "$label $(awk "BEGIN { print $end - $start }") $(grep -oE 'changed=[0-9]+' "$log" | tail -n1)"
+  # the target's recap line (the last one is the controller's, always changed=0)
+  echo "$label $(awk "BEGIN { print $end - $start }") $(grep -E '^erpstack-default\s+: ok=' "$log" | grep -oE 'changed=[0-9]+' | tail -n1)"
 }
 
 run_at() {  # tree, name: the three runs on the Molecule scenario of that tree

@@ -552,6 +552,8 @@ class StackSecret(object):
         return salt
 
 
+SOURCES = ['generate', 'value', 'file']
+CHARSETS = ['alnum', 'urlsafe', 'hex', 'ascii_printable']
 PER_SECRET = ('name', 'source', 'value', 'src', 'length', 'charset', 'min_length', 'rotate', 'owner', 'group', 'mode')
 
 
@@ -560,11 +562,11 @@ def create_module():
         argument_spec=dict(
             project_dir=dict(type='path', required=True),
             name=dict(type='str'),
-            source=dict(type='str', default='generate', choices=['generate', 'value', 'file']),
+            source=dict(type='str', default='generate', choices=SOURCES),
             value=dict(type='str', no_log=True),
             src=dict(type='path'),
             length=dict(type='int', default=32),
-            charset=dict(type='str', default='alnum', choices=['alnum', 'urlsafe', 'hex', 'ascii_printable']),
+            charset=dict(type='str', default='alnum', choices=CHARSETS),
             min_length=dict(type='int', default=12),
             rotate=dict(type='bool', default=False),
             owner=dict(type='str', default='root'),
@@ -573,11 +575,11 @@ def create_module():
             # the list itself is no secret; each entry's value is (no_log below)
             secrets=dict(type='list', elements='dict', no_log=False, options=dict(
                 name=dict(type='str', required=True),
-                source=dict(type='str', choices=['generate', 'value', 'file']),
+                source=dict(type='str', choices=SOURCES),
                 value=dict(type='str', no_log=True),
                 src=dict(type='path'),
                 length=dict(type='int'),
-                charset=dict(type='str', choices=['alnum', 'urlsafe', 'hex', 'ascii_printable']),
+                charset=dict(type='str', choices=CHARSETS),
                 min_length=dict(type='int'),
                 rotate=dict(type='bool'),
                 owner=dict(type='str'),
