@@ -703,3 +703,9 @@ def test_name_and_secrets_exclude_each_other(run, project):
     assert result['failed'] is True and 'mutually exclusive: name|secrets' in result['msg']
     neither = run({'project_dir': str(project)})
     assert neither['failed'] is True and 'one of the following is required: name, secrets' in neither['msg']
+
+
+def test_an_empty_list_of_secrets_changes_nothing(run, project):
+    result = run({'project_dir': str(project), 'secrets': []})
+    assert (result['changed'], result['results']) == (False, [])
+    assert not (project / 'secrets').exists()
