@@ -9,7 +9,11 @@ export ERPSTACK_CACHE=$root/.cache
 export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 cd "$root"
 deb=$("$root/scripts/fetch-compose-deb.sh" "$ERPSTACK_CACHE/debs")
-cp -f "$deb" "$ERPSTACK_CACHE/debs/docker-compose-plugin.deb"
+# Scenarios run side by side (make test's lanes) and mount this file: replace it only when it differs, atomically
+if ! cmp -s "$deb" "$ERPSTACK_CACHE/debs/docker-compose-plugin.deb"; then
+  cp -f "$deb" "$ERPSTACK_CACHE/debs/docker-compose-plugin.deb.$$" &&
+    mv -f "$ERPSTACK_CACHE/debs/docker-compose-plugin.deb.$$" "$ERPSTACK_CACHE/debs/docker-compose-plugin.deb"
+fi
 log=$root/tests/output/molecule-$scenario
 mkdir -p "$log"
 targets=("erpstack-$scenario" "erpstack-$scenario-dr")

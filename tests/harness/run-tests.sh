@@ -8,7 +8,7 @@ declare -a names=() times=() results=()
 passed=0 failed=0
 summary() {
   echo; echo "stage timings:"
-  for i in "${!names[@]}"; do printf '  %-18s %-7s %5d s\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"; done
+  for i in "${!names[@]}"; do printf '  %-34s %-7s %5d s\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"; done
   echo "stages: $passed passed, $failed failed"
 }
 stage() {
@@ -64,18 +64,51 @@ built_collection() {  # the collection as users get it: built, installed offline
     done &&
     echo "built $(basename "$tmp"/erpstack-erpnext-*.tar.gz), installed offline, playbooks and module docs load"
 }
+# The long stages run as three lanes at once: a Molecule scenario waits on its target much of the time (containers
+# starting, health checks), so two cores do the lanes' work in far less than their sum. Each lane runs its stages one
+# after the other and stops at its first failure; each stage's output goes to its own log, printed when it fails.
+lane() {  # lane name, then stage specs "name=command"
+  local lane_name=$1 spec name start out=$root/tests/output/lanes; shift
+  for spec in "$@"; do
+    name=${spec%%=*}; start=$SECONDS
+    if eval "${spec#*=}" >"$out/$name.log" 2>&1; then
+      echo "$name ok $((SECONDS - start))" >>"$out/$lane_name.times"
+    else
+      echo "$name FAILED $((SECONDS - start))" >>"$out/$lane_name.times"; return 1
+    fi
+  done
+}
+lanes() {  # "lane name:spec,spec,..." per lane
+  local out=$root/tests/output/lanes arg lane_name rc=0 name result seconds
+  local -a specs
+  declare -A pids
+  rm -rf "$out"; mkdir -p "$out"
+  for arg in "$@"; do
+    lane_name=${arg%%:*}
+    IFS=, read -r -a specs <<<"${arg#*:}"
+    lane "$lane_name" "${specs[@]}" & pids[$lane_name]=$!
+  done
+  for lane_name in "${!pids[@]}"; do wait "${pids[$lane_name]}" || rc=1; done
+  for arg in "$@"; do
+    lane_name=${arg%%:*}
+    while read -r name result seconds; do
+      printf '  %-24s %-7s %5d s  (%s)\n' "$name" "$result" "$seconds" "$lane_name"
+      names+=("$name ($lane_name)"); results+=("$result"); times+=("$seconds")
+      if [ "$result" = ok ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "--- $name (log: $out/$name.log)"; tail -n 80 "$out/$name.log"; fi
+    done <"$out/$lane_name.times"
+  done
+  return $rc
+}
 stage host tests/harness/setup-host.sh
 stage venv tests/harness/venv.sh requirements-test.txt
 # the images first: some checks run the real binaries of the test images (promtool, amtool, blackbox_exporter)
 stage images tests/harness/images.sh
 stage checks checks
-# ansible-test sanity and units on the oldest and the newest supported ansible-core (meta/runtime.yml)
-stage matrix tests/harness/matrix.sh
 stage build built_collection
-stage molecule-default tests/harness/molecule.sh default
-stage molecule-tls_multisite tests/harness/molecule.sh tls_multisite
-stage molecule-backup_restore tests/harness/molecule.sh backup_restore
-stage molecule-monitoring tests/harness/molecule.sh monitoring
-# the README's `./make deploy` on a bare Debian 12 server with only python3, up to the image pull
-stage bare-deploy tests/harness/bare-deploy.sh bookworm
+# matrix: ansible-test sanity and units on the oldest and the newest supported ansible-core (meta/runtime.yml);
+# bare-deploy: the README's `./make deploy` on a bare Debian 12 server with only python3, up to the image pull
+stage lanes lanes \
+  "lane-1:matrix=tests/harness/matrix.sh,bare-deploy=tests/harness/bare-deploy.sh bookworm,molecule-backup_restore=tests/harness/molecule.sh backup_restore" \
+  "lane-2:molecule-default=tests/harness/molecule.sh default,molecule-monitoring=tests/harness/molecule.sh monitoring" \
+  "lane-3:molecule-tls_multisite=tests/harness/molecule.sh tls_multisite"
 summary

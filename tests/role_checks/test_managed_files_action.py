@@ -59,10 +59,10 @@ def _role(base):
              "vars": {"plain": "v{{ 1 + 1 }}"}, "roles": ["probe"]}]
     (base / "play.yml").write_text(json.dumps(play))
     (base / "out").mkdir()
+    two_sources = {"name": "Two sources", "erpstack.erpnext.managed_files": {"entries": [
+        {"path": out + "/x", "content": "x", "template": "unit.j2", "mode": "0644"}]}}
     (base / "bad.yml").write_text(json.dumps([{"name": "Bad", "hosts": "localhost", "connection": "local",
-                                               "gather_facts": False, "tasks": [
-        {"name": "Two sources", "erpstack.erpnext.managed_files": {"entries": [
-            {"path": out + "/x", "content": "x", "template": "unit.j2", "mode": "0644"}]}}]}]))
+                                               "gather_facts": False, "tasks": [two_sources]}]))
 
 
 def _run(base, playbook, *args):
