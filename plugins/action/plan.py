@@ -15,6 +15,9 @@ from ansible.plugins.action import ActionBase
 from ansible.plugins.filter.core import comment
 
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.deployment import PlanError, deployment_plan
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import deep_merge
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.grammars import daemon_options_errors
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.schema import PREFIXES, check_variables, load_options
 
 COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The roles whose public variables the plan reads, and the setting that switches each optional one on
@@ -42,6 +45,19 @@ class _Variables(object):
     def get(self, name, default=None):
         return self[name] if name in self else default
 
+    def names(self):
+        return list(self._available)
+
+
+_OPTIONS = {}
+
+
+def options():
+    """The roles' option specs, read once per process."""
+    if not _OPTIONS:
+        _OPTIONS.update(load_options(COLLECTION))
+    return _OPTIONS
+
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
@@ -65,16 +81,36 @@ class ActionModule(ActionBase):
         layers.update(self._defaults("backup"))
         probe = _Variables(self._templar.copy_with_new_env(available_variables=dict(layers, **task_vars)),
                            dict(layers, **task_vars))
-        monitoring = probe.get("erpstack_monitoring", True)
-        if not isinstance(monitoring, bool):
-            raise PlanError("erpstack_monitoring must be true or false, not %r" % (monitoring,))
+        # anything but a boolean is refused by the schema, which reads the monitoring role's specs either way
+        monitoring = probe.get("erpstack_monitoring", True) is not False
         if probe["erpnext_proxy"] == "traefik":
             layers.update(self._defaults("traefik"))
         if monitoring:
             layers.update(self._defaults("monitoring"))
         available = dict(layers, **task_vars)
-        available["erpstack_monitoring"] = monitoring
+        available.setdefault("erpstack_monitoring", True)
         return _Variables(self._templar.copy_with_new_env(available_variables=available), available)
+
+    def _schema_errors(self, inputs):
+        """Every public variable that is set, checked against the roles' specs before the plan reads any."""
+        specs = options()
+        values = {}
+        errors = []
+        for name in sorted(inputs.names()):
+            if name not in specs and not name.startswith(PREFIXES):
+                continue
+            try:
+                values[name] = inputs[name] if name in specs else None
+            except Exception as exc:  # pylint: disable=broad-except
+                # a lookup or an undefined variable inside the value: its message names variables, never values
+                errors.append("%s cannot be evaluated: %s" % (name, str(exc).splitlines()[0]))
+        ignored = values.get("erpstack_ignore_variables")
+        errors += check_variables(values, specs, ignored if isinstance(ignored, list) else ())
+        if not errors and ("docker_daemon_options" in values or "docker_daemon_options_extension" in values):
+            # the docker role's daemon.json, which dockerd reads: checked here so that it stops the first play too
+            base = values.get("docker_daemon_options") or self._defaults("docker")["docker_daemon_options"]
+            errors += daemon_options_errors(deep_merge(base, values.get("docker_daemon_options_extension") or {}))
+        return errors
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -88,7 +124,12 @@ class ActionModule(ActionBase):
                                            "hardware).")
             return result
         try:
-            plan = deployment_plan(self._inputs(task_vars), {
+            inputs = self._inputs(task_vars)
+            errors = self._schema_errors(inputs)
+            if errors:
+                raise PlanError("The inventory has %d error(s); nothing was changed:\n- %s" % (
+                    len(errors), "\n- ".join(errors)))
+            plan = deployment_plan(inputs, {
                 "memtotal_mb": facts["memtotal_mb"],
                 "processor_vcpus": facts["processor_vcpus"],
                 "inventory_hostname": task_vars["inventory_hostname"],

@@ -11,6 +11,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import EMAIL_RE, BenchSpecError
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.grammars import matcher_errors, smarthost_errors
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import RECEIVER_RE, duration_seconds
 
 
@@ -40,6 +41,8 @@ def _receiver(name, spec, smtp):
         if not smtp.get("smarthost") or not EMAIL_RE.match(str(smtp.get("from") or "")):
             errors.append("receiver %s sends e-mail: set monitoring_smtp_smarthost (host:port) and monitoring_smtp_from"
                           % name)
+        else:
+            errors.extend(smarthost_errors(smtp["smarthost"]))
     hooks = spec.get("webhook")
     if hooks:
         hooks = hooks if isinstance(hooks, list) else [hooks]
@@ -120,6 +123,9 @@ def alertmanager_config(settings):
         if not isinstance(matchers, list) or not matchers:
             errors.append("monitoring_alert_routes[%d]: matchers must be a non-empty list such as "
                           "['severity=\"critical\"']" % i)
+        elif isinstance(matchers, list):
+            for matcher in matchers:
+                errors.extend("monitoring_alert_routes[%d]: %s" % (i, e) for e in matcher_errors(matcher))
         unknown = sorted(set(route) - {"receiver", "matchers", "continue", "group_by", "repeat_interval"})
         if unknown:
             errors.append("monitoring_alert_routes[%d]: unknown keys %s" % (i, ", ".join(unknown)))

@@ -9,15 +9,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import BenchSpecError, user_host_scope
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.grammars import cron_errors
 
 METHODS = ("logical", "physical")
 OVERRIDE_KEYS = ("method", "incremental", "full_every_days", "on_calendar", "cron", "enabled")
-_CRON_FIELD = r"[0-9*/,\-A-Za-z]+"
-# A regex, not a cron library: neither ansible-core nor the `ansible` package ships a cron parser for the controller.
-_CRON_RE = re.compile(r"^(@(daily|weekly|monthly|hourly)|%s)$" % r"\s+".join([_CRON_FIELD] * 5))
 
 
 class BackupSpecError(BenchSpecError):
@@ -64,8 +60,9 @@ def backup_bench(bench, defaults, overrides=None):
     where = "backup_benches.%s" % name if own else "backup settings of bench %s" % name
     if spec["method"] not in METHODS:
         raise BackupSpecError("%s: method must be one of %s, not %r" % (where, ", ".join(METHODS), spec["method"]))
-    if not _CRON_RE.match(str(spec["cron"]).strip()):
-        raise BackupSpecError("%s: cron %r is not a five-field cron schedule" % (where, spec["cron"]))
+    cron = cron_errors(spec["cron"])
+    if cron:
+        raise BackupSpecError("%s: cron: %s" % (where, "; ".join(cron)))
     if not str(spec["on_calendar"]).strip():
         raise BackupSpecError("%s: on_calendar must not be empty" % where)
     project_dir = "%s/%s" % (str(defaults["base_dir"]).rstrip("/"), name)

@@ -28,6 +28,7 @@ from ansible_collections.erpstack.erpnext.plugins.plugin_utils.logs import alloy
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import stack_memory_mb
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring_stack import monitoring_configuration
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.plan import bench_plan
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.policy import policy_errors
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.sizing import (
     SizingError,
     bench_sizing,
@@ -323,8 +324,9 @@ class Plan(object):
             errors.append("backup_benches names no bench of the plan: %s" % ", ".join(unknown))
         repository = str(v["backup_restic_repository"])
         if repository and not RESTIC_REPOSITORY_RE.match(repository):
-            errors.append("backup_restic_repository must start with s3:http(s)://, sftp:, rest:http(s):// or /, not %s"
-                          % CREDENTIALS_IN_URL_RE.sub("//***@", repository))
+            # the whole value stays out of the message: credentials may sit anywhere in it, '/' and '@' included
+            errors.append("backup_restic_repository must start with s3:http(s)://, sftp:, rest:http(s):// or / (the "
+                          "value is not shown: it may carry credentials)")
         env = v["backup_restic_env"]
         if repository.startswith("s3:") and not ("AWS_ACCESS_KEY_ID" in env and "AWS_SECRET_ACCESS_KEY" in env):
             errors.append("backup_restic_repository is an S3 repository: backup_restic_env needs AWS_ACCESS_KEY_ID and "
@@ -482,6 +484,12 @@ class Plan(object):
                         counts=counts)
         benches = [self.bench(entry, sizing[entry["name"]]) for entry in plan]
         backup = self.backup_part(plan)
+        traefik = self.traefik_part() if self.traefik else None
+        monitoring = self.monitoring_part(plan, backup) if self.monitoring else None
+        # unsafe but valid: refused once everything is known to be valid
+        refused = policy_errors(v, plan)
+        if refused:
+            raise PlanError("Unsafe settings (each may be allowed by the variable it names):\n- %s" % "\n- ".join(refused))
         return {
             "host": self.facts["inventory_hostname"],
             "proxy": self.proxy,
@@ -492,9 +500,9 @@ class Plan(object):
                        "shared_mb": int(shared_mb),
                        "benches_mb": dict((name, sum(s["memory_mib"] for s in spec["services"].values()))
                                           for name, spec in sizing.items())},
-            "traefik": self.traefik_part() if self.traefik else None,
+            "traefik": traefik,
             "backup": backup,
-            "monitoring": self.monitoring_part(plan, backup) if self.monitoring else None,
+            "monitoring": monitoring,
         }
 
 

@@ -16,6 +16,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.grammars import is_mariadb_size_option, mariadb_size_errors
+
 MIB = 1024 * 1024
 SERVICES = ("db", "redis-cache", "redis-queue", "backend", "frontend", "websocket", "queue-short", "queue-long",
             "scheduler")
@@ -238,7 +240,13 @@ def compose_resources(sized):
 
 
 def check_mariadb_settings(settings, memory_mib, where="db"):
-    """Refuse MariaDB settings (after the user's overrides) whose buffer pool does not fit the db's memory limit."""
+    """Refuse MariaDB settings (after the user's overrides) that MariaDB would not read as sizes, or whose buffer pool
+    does not fit the db's memory limit."""
+    for key in sorted(settings):
+        if is_mariadb_size_option(key) and settings[key] is not None:
+            errors = mariadb_size_errors(key, settings[key])
+            if errors:
+                raise SizingError("%s: %s" % (where, errors[0]))
     pool = settings.get("innodb_buffer_pool_size")
     if pool is None:
         return settings

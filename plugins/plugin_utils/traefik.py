@@ -16,10 +16,13 @@ import re
 
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import EMAIL_RE, NAME_RE, BenchSpecError, deep_merge, is_host, is_pinned
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import LABEL_PREFIX, healthcheck, service_resources
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.grammars import cipher_suite_errors
 
 CONTAINER_DIR = "/etc/traefik"
 ACME_STORAGE = CONTAINER_DIR + "/acme/acme.json"
 CHALLENGES = {"http": "httpChallenge", "tlsalpn": "tlsChallenge", "dns": "dnsChallenge"}
+# the keys of a certificate resolver (traefik_certificate_resolvers.<name>)
+RESOLVER_KEYS = ("challenge", "provider", "credentials", "dns_servers", "delay")
 TLS_VERSIONS = ("VersionTLS12", "VersionTLS13")
 RESOLVER_RE = NAME_RE
 ENV_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,127}$")
@@ -52,7 +55,7 @@ def _check(settings):
         challenge = spec.get("challenge", "http")
         if challenge not in CHALLENGES:
             errors.append("%s: challenge %r is not one of %s" % (where, challenge, ", ".join(CHALLENGES)))
-        extra = sorted(set(spec) - {"challenge", "provider", "credentials", "dns_servers", "delay"})
+        extra = sorted(set(spec) - set(RESOLVER_KEYS))
         if extra:
             errors.append("%s: unknown keys %s" % (where, ", ".join(extra)))
         if challenge == "dns":
@@ -80,6 +83,7 @@ def _check(settings):
     ca_server = settings.get("ca_server") or ""
     if resolvers and not ca_server.startswith("https://"):
         errors.append("the ACME server URL must start with https:// (got %r)" % ca_server)
+    errors.extend("traefik_tls_cipher_suites: %s" % e for e in cipher_suite_errors(settings.get("cipher_suites")))
     if settings.get("tls_min_version", "VersionTLS12") not in TLS_VERSIONS:
         errors.append("traefik_tls_min_version must be one of %s (older versions are not offered)"
                       % ", ".join(TLS_VERSIONS))

@@ -33,17 +33,17 @@ CASES = {
     "S3 with credentials passes": (case(**S3), None),
     "physical bench passes": (case(backup_benches={"beta": {"method": "physical", "full_every_days": 3}}), None),
     "cron scheduler passes": (case(backup_scheduler="cron"), None),
-    "unknown scheduler": (case(backup_scheduler="anacron"), "backup_scheduler must be systemd, cron or none"),
-    "unknown method": (case(backup_method="snapshot"), "backup_method must be logical or physical"),
+    "unknown scheduler": (case(backup_scheduler="anacron"), "backup_scheduler must be one of systemd, cron, none (got 'anacron')"),
+    "unknown method": (case(backup_method="snapshot"), "backup_method must be one of logical, physical (got 'snapshot')"),
     "keep no daily set": (case(backup_keep_daily=0), "backup_keep_daily must be a whole number of at least 1"),
     "override for a bench that does not exist": (
         case(backup_benches={"gamma": {"method": "physical"}}), "backup_benches names no bench of the plan: gamma"),
     "unknown override key": (case(backup_benches={"beta": {"schedule": "daily"}}),
-                             "backup_benches.beta has unknown keys schedule"),
+                             "backup_benches.beta has no key 'schedule'; its keys are cron, enabled"),
     "unknown method for one bench": (case(backup_benches={"beta": {"method": "copy"}}),
-                                     "backup_benches.beta: method must be one of logical, physical"),
+                                     "backup_benches.beta.method must be one of logical, physical (got 'copy')"),
     "cron schedule with four fields": (case(backup_benches={"alpha": {"cron": "30 2 * *"}}),
-                                       "is not a five-field cron schedule"),
+                                       "backup_benches.alpha: cron: '30 2 * *' has 4 fields; cron wants five"),
     "full backups never": (case(backup_benches={"beta": {"full_every_days": 0}}), "full_every_days must be at least 1"),
     "S3 without credentials": (case(backup_restic_repository="s3:https://s3.example.com/bucket"),
                                "needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"),
@@ -67,7 +67,7 @@ def outcomes(tmp_path_factory):
     cases = {name: (FACTS.get(name, {}), role_vars) for name, (role_vars, _msg) in CASES.items()}
     return run_preflight("backup", cases, {"ansible_service_mgr": "systemd"},
                          tmp_path_factory.mktemp("backup_preflight"),
-                         {"traefik_acme_email": "ops@example.com", "erpstack_monitoring": False})
+                         {"traefik_acme_email": "ops@erpstack-test.net", "erpstack_monitoring": False})
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -72,10 +72,10 @@ CASES = {
         {"name": "b", "network_subnet": "172.30.11.0/24", "sites": []}]}, "overlaps bench 'a'"),
     "the same bench twice": ({"erpnext_benches": [{"name": "a"}, {"name": "a", "network_subnet": "10.1.0.0/16"}]},
                              "bench 'a' is listed twice"),
-    "unknown bench key": ({"erpnext_benches": [{"name": "a", "gunicorn": 3}]}, "unknown keys gunicorn"),
+    "unknown bench key": ({"erpnext_benches": [{"name": "a", "gunicorn": 3}]}, "erpnext_benches[0] has no key 'gunicorn' (did you mean gunicorn_workers?)"),
     # sizing (the host: 8 GiB, 4 CPUs)
     "fixed profile passes": ({"erpnext_sizing_profile": "medium"}, None),
-    "unknown sizing profile": ({"erpnext_sizing_profile": "huge"}, "unknown sizing profile 'huge'"),
+    "unknown sizing profile": ({"erpnext_sizing_profile": "huge"}, "erpnext_sizing_profile must be one of auto, small, medium, large (got 'huge')"),
     "buffer pool larger than the db's memory": (
         {"erpnext_mariadb_config_extension": {"innodb_buffer_pool_size": "4G"}},
         "innodb_buffer_pool_size 4G does not fit the db's memory limit of 2846 MiB"),
@@ -89,7 +89,7 @@ CASES = {
 
 
 # The plan checks the whole host: these cases give the proxy valid settings and leave monitoring out
-OTHER_STACKS = {"traefik_acme_email": "ops@example.com", "erpstack_monitoring": False}
+OTHER_STACKS = {"traefik_acme_email": "ops@erpstack-test.net", "erpstack_monitoring": False}
 
 
 @pytest.fixture(scope="module")

@@ -53,7 +53,7 @@ BENCHES = [
 
 # The rest of the inventory the plan (erpstack.erpnext.deployment) derives the monitoring files from
 ERPNEXT = {"erpnext_benches": BENCHES, "erpnext_proxy": "traefik", "traefik_default_certresolver": "le",
-           "traefik_acme_email": "ops@example.com",
+           "traefik_acme_email": "ops@erpstack-test.net",
            "traefik_certificate_resolvers": {"le": {"challenge": "http"}, "dns": {
                "challenge": "dns", "provider": "cloudflare", "credentials": {"CF_DNS_API_TOKEN": "dns-T0KEN"}}}}
 
@@ -81,7 +81,7 @@ VARIANTS = {
     "full": dict(ERPNEXT, monitoring_grafana_host="grafana.example.com",
                  monitoring_backup_max_age_overrides={"beta": 50},
                  monitoring_alert_receivers={
-                     "ops": {"email": [{"to": "ops@example.com"}, {"to": "cto@example.com", "send_resolved": False}],
+                     "ops": {"email": [{"to": "ops@erpstack-test.net"}, {"to": "cto@example.com", "send_resolved": False}],
                              "webhook": [{"url": HOOK}]},
                      "oncall": {"webhook": {"url": "https://pager.example.com/v1/T0KEN2", "max_alerts": 10}},
                      "backups": {"email": {"to": "backup-team@example.com"}},
@@ -106,7 +106,7 @@ VARIANTS = {
     "bound": dict(ERPNEXT, traefik_bind_address="192.0.2.10", traefik_https_port=8443,
                   monitoring_grafana_host="grafana.example.net", monitoring_grafana_tls_resolver="dns",
                   monitoring_probe_interval="1m", monitoring_probe_timeout="50s", monitoring_scrape_interval="15s",
-                  monitoring_alert_receivers={"chat": {"webhook": {"url": "http://chat.internal:8065/hooks/abc"}}},
+                  monitoring_alert_receivers={"chat": {"webhook": {"url": "https://chat.internal:8065/hooks/abc"}}},
                   monitoring_alert_default_receiver="chat",
                   monitoring_compose_extension={"services": {"prometheus": {"environment": {"TZ": "UTC"}}}}),
 }

@@ -48,7 +48,7 @@ CASES = {
     "defaults with a Grafana host pass": (case(), None),
     "receivers, routes and SMTP pass": (case(
         monitoring_alert_routes=[{"receiver": "mail", "matchers": ['severity="critical"'], "continue": True}],
-        **dict(SMTP, **receivers(mail={"email": {"to": "ops@example.com"}}))), None),
+        **dict(SMTP, **receivers(mail={"email": {"to": "ops@erpstack-test.net"}}))), None),
     "no sites yet passes": (case(erpnext_benches=[], erpnext_sites=[]), None),
     "Traefik on another port and address passes": (
         case(traefik_https_port=8443, traefik_bind_address="192.0.2.10", monitoring_probe_resolve="dns"), None),
@@ -77,14 +77,14 @@ CASES = {
     "probe timeout as long as the interval": (case(monitoring_probe_timeout="30s"),
                                               "monitoring_probe_timeout must be shorter than monitoring_probe_interval"),
     "unknown probe resolve mode": (case(monitoring_probe_resolve="hosts"),
-                                   "monitoring_probe_resolve must be proxy or dns (got 'hosts')"),
+                                   "monitoring_probe_resolve must be one of proxy, dns (got 'hosts')"),
     "unknown logs backend": (case(monitoring_logs_backend="elasticsearch"),
                              "monitoring_logs_backend must be one of loki, external (got 'elasticsearch')"),
     "webhook without a URL": (case(**receivers(pager={"webhook": {"max_alerts": 3}})),
                               "receiver pager: a webhook needs an http(s):// url"),
     "webhook with a URL that is not one": (case(**receivers(pager={"webhook": {"url": "hooks.example.com/T0KEN"}})),
                                            "receiver pager: a webhook needs an http(s):// url"),
-    "e-mail without SMTP": (case(**receivers(mail={"email": {"to": "ops@example.com"}})),
+    "e-mail without SMTP": (case(**receivers(mail={"email": {"to": "ops@erpstack-test.net"}})),
                             "receiver mail sends e-mail: set monitoring_smtp_smarthost (host:port) and "
                             "monitoring_smtp_from"),
     "receivers without a default": (case(**receivers(default="")),
@@ -106,7 +106,7 @@ CASES = {
 def outcomes(tmp_path_factory):
     cases = {name: ({}, role_vars) for name, (role_vars, _msg) in CASES.items()}
     return run_preflight("erpstack.erpnext.monitoring", cases, {}, tmp_path_factory.mktemp("monitoring_preflight"),
-                         {"traefik_acme_email": "ops@example.com"})
+                         {"traefik_acme_email": "ops@erpstack-test.net"})
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -21,7 +21,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 INVENTORY = {
     "erpnext_benches": [{"name": "main", "sites": [{"name": "erp.example.com"}]},
                         {"name": "shop", "network_subnet": "172.30.11.0/24", "sites": [{"name": "shop.example.com"}]}],
-    "traefik_acme_email": "ops@example.com",
+    "traefik_acme_email": "ops@erpstack-test.net",
     "monitoring_grafana_host": "grafana.example.com",
     "backup_benches": {"shop": {"method": "physical"}},
 }

@@ -12,7 +12,7 @@ import pytest
 
 from _preflight import check_outcome, run_preflight
 
-EMAIL = {"traefik_acme_email": "ops@example.com"}
+EMAIL = {"traefik_acme_email": "ops@erpstack-test.net"}
 DNS = {"challenge": "dns", "provider": "cloudflare", "credentials": {"CF_DNS_API_TOKEN": "t0ken-from-the-vault"}}
 
 # name -> (role variables, None when the checks must pass, else a piece of their message)
@@ -30,7 +30,8 @@ CASES = {
         "dns": {"challenge": "dns", "credentials": {"X_TOKEN": "abc"}}}, traefik_default_certresolver="dns"),
         "DNS-01 needs the lego provider name"),
     "unknown challenge": (dict(EMAIL, traefik_certificate_resolvers={"le": {"challenge": "dns-02"}},
-                               traefik_default_certresolver="le"), "challenge 'dns-02' is not one of"),
+                               traefik_default_certresolver="le"),
+                          "traefik_certificate_resolvers.le.challenge must be one of http, tlsalpn, dns (got 'dns-02')"),
     "unknown default resolver": (dict(EMAIL, traefik_default_certresolver="le-prod"),
                                  "traefik_default_certresolver 'le-prod' is not a configured resolver"),
     "ACME server over plain HTTP": (dict(EMAIL, traefik_acme_ca_server="http://acme.internal/dir"),

@@ -50,7 +50,8 @@ def test_a_bench_without_a_version_runs_the_default_one():
 
 @pytest.mark.parametrize("override, message", [
     ({"method": "snapshot"}, "backup_benches.beta: method must be one of logical, physical, not 'snapshot'"),
-    ({"cron": "every night"}, "backup_benches.beta: cron 'every night' is not a five-field cron schedule"),
+    ({"cron": "every night"}, "backup_benches.beta: cron: 'every night' has 2 fields; cron wants five"),
+    ({"cron": "30 25 * * *"}, "backup_benches.beta: cron: hour: '25' is not a value from 0 to 23"),
     ({"full_every_days": 0}, "backup_benches.beta: full_every_days must be at least 1, not 0"),
     ({"full_every_days": "weekly"}, "backup_benches.beta: full_every_days must be a whole number, not 'weekly'"),
     ({"incremental": "maybe"}, "backup_benches.beta: incremental must be a boolean, not 'maybe'"),
