@@ -42,6 +42,14 @@ options:
     description: The Compose project directory, the one holding C(compose.yaml).
     type: path
     required: true
+  images:
+    description:
+      - Image references to look for as well, in the same C(docker image inspect) run; those the host lacks are
+        returned in RV(images_missing). They are looked for even when the project has no loadable configuration
+        yet (a fresh host), so that a role knows which images to load or pull before it writes the project.
+    type: list
+    elements: str
+    default: []
 requirements:
   - The Docker CLI with the Compose v2 plugin (C(docker compose config --hash)) on the managed host.
 notes:
@@ -53,6 +61,12 @@ EXAMPLES = r'''
 - name: Find whether the bench already runs its current configuration
   erpstack.erpnext.compose_state:
     project_dir: /opt/erpstack/erpnext
+  register: bench_state
+
+- name: Find the bench's state and which of its images the host lacks, before the project exists
+  erpstack.erpnext.compose_state:
+    project_dir: /opt/erpstack/erpnext
+    images: [frappe/erpnext:v16.32.3, mariadb:11.8.3, redis:7.4.5-alpine]
   register: bench_state
 
 - name: Start the bench and wait until it is healthy, unless it already runs its configuration
@@ -73,6 +87,12 @@ project:
   returned: always
   type: str
   sample: erpnext
+images_missing:
+  description: The references of O(images) the host has no image for, in the order given.
+  returned: always
+  type: list
+  elements: str
+  sample: ["frappe/erpnext:v16.32.3"]
 reasons:
   description: Why the project is not current, one line per container or service at fault (empty when current).
   returned: always
@@ -222,17 +242,23 @@ def container_reasons(service, container, digest, image, one_shot):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(project_dir=dict(type='path', required=True)),
+        argument_spec=dict(project_dir=dict(type='path', required=True),
+                           images=dict(type='list', elements='str', default=[])),
         supports_check_mode=True,
     )
+    wanted = module.params['images']
     project = ComposeProject(module, module.get_bin_path('docker', required=True), module.params['project_dir'])
     config, failure = project.configuration()
+    services = (config or {}).get('services') or {}
+    if config is not None:
+        hashes, containers = project.hashes(), project.containers(config['name'])
+    images = project.image_ids(list(wanted) + [s['image'] for s in services.values() if s.get('image')])
+    missing = [ref for ref in wanted if ref not in images]
     if config is None:
-        module.exit_json(changed=False, current=False, project='', reasons=[failure])
-    services = config.get('services') or {}
-    reasons = compare(config, project.hashes(), project.containers(config['name']),
-                      project.image_ids(s['image'] for s in services.values() if s.get('image')))
-    module.exit_json(changed=False, current=not reasons, project=config['name'], reasons=reasons)
+        module.exit_json(changed=False, current=False, project='', reasons=[failure], images_missing=missing)
+    reasons = compare(config, hashes, containers, images)
+    module.exit_json(changed=False, current=not reasons, project=config['name'], reasons=reasons,
+                     images_missing=missing)
 
 
 if __name__ == '__main__':

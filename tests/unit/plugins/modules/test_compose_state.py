@@ -100,7 +100,7 @@ def calls(containers, config=None, hashes=None, images=None, image_rc=0):
     return result
 
 
-def run(monkeypatch, expected, check_mode=False):
+def run(monkeypatch, expected, check_mode=False, images=None):
     fake = FakeRunCommand(expected)
 
     def run_command(self, *args, **kwargs):
@@ -108,6 +108,8 @@ def run(monkeypatch, expected, check_mode=False):
 
     monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
     args = {'project_dir': PROJECT}
+    if images is not None:
+        args['images'] = images
     if check_mode:
         args['_ansible_check_mode'] = True
     with patch_module_args(args):
@@ -120,7 +122,7 @@ def run(monkeypatch, expected, check_mode=False):
 @pytest.mark.parametrize('check_mode', [False, True])
 def test_a_converged_project_is_current(module_env, check_mode):
     result = run(module_env, calls(CONVERGED), check_mode=check_mode)
-    assert result == {'changed': False, 'current': True, 'project': 'erpnext', 'reasons': []}
+    assert result == {'changed': False, 'current': True, 'project': 'erpnext', 'reasons': [], 'images_missing': []}
 
 
 def _replace(index, **kwargs):
@@ -156,7 +158,8 @@ NOT_CURRENT = [
 @pytest.mark.parametrize('containers, reasons', [case[1:] for case in NOT_CURRENT], ids=[case[0] for case in NOT_CURRENT])
 def test_what_makes_a_project_not_current(module_env, containers, reasons):
     result = run(module_env, calls(containers))
-    assert result == {'changed': False, 'current': False, 'project': 'erpnext', 'reasons': reasons}
+    assert result == {'changed': False, 'current': False, 'project': 'erpnext', 'reasons': reasons,
+                      'images_missing': []}
 
 
 def test_one_off_containers_are_ignored(module_env):
@@ -176,12 +179,31 @@ def test_a_project_with_no_container_lists_every_service(module_env):
                                  for name in sorted(CONFIG['services'])]
 
 
+NO_CONFIG = {'argv': COMPOSE + ['config', '--format', 'json'], 'rc': 14, 'out': '',
+             'err': 'no configuration file provided: not found\n'}
+
+
 def test_a_configuration_that_does_not_load_is_not_current_and_stops_there(module_env):
-    expected = [{'argv': COMPOSE + ['config', '--format', 'json'], 'rc': 14, 'out': '',
-                 'err': 'no configuration file provided: not found\n'}]
-    result = run(module_env, expected)
-    assert result == {'changed': False, 'current': False, 'project': '',
+    result = run(module_env, [NO_CONFIG])
+    assert result == {'changed': False, 'current': False, 'project': '', 'images_missing': [],
                       'reasons': ['the configuration does not load: no configuration file provided: not found']}
+
+
+def test_the_images_asked_for_are_looked_for_on_a_fresh_host_too(module_env):
+    inspect = {'argv': ['/testbin/docker', 'image', 'inspect', IMAGE, DB_IMAGE, 'redis:7.4.5-alpine'], 'rc': 1,
+               'out': json.dumps(IMAGES[:1]), 'err': 'Error: No such image: redis:7.4.5-alpine\n'}
+    result = run(module_env, [NO_CONFIG, inspect], images=[IMAGE, DB_IMAGE, 'redis:7.4.5-alpine'])
+    assert result['images_missing'] == [DB_IMAGE, 'redis:7.4.5-alpine']
+    assert result['current'] is False
+
+
+def test_the_images_asked_for_share_the_project_s_image_inspect(module_env):
+    expected = calls(CONVERGED)
+    expected[-1] = dict(expected[-1], argv=['/testbin/docker', 'image', 'inspect', IMAGE, DB_IMAGE, 'redis:7.4.5-alpine'],
+                        rc=1)
+    result = run(module_env, expected, images=['redis:7.4.5-alpine', IMAGE])
+    assert result['current'] is True
+    assert result['images_missing'] == ['redis:7.4.5-alpine']
 
 
 def test_a_failing_docker_ps_fails_the_module_with_its_error(module_env):
