@@ -115,3 +115,12 @@ def test_daemon_options_dockerd_reads_pass():
 def test_daemon_options_dockerd_refuses(options, message):
     errors = grammars.daemon_options_errors(options)
     assert len(errors) == 1 and message in errors[0], errors
+
+
+def test_traefik_static_sections():
+    assert grammars.traefik_static_errors({"accessLog": {}, "entryPoints": {"web": {}}}) == []
+    assert grammars.traefik_static_errors({"access_log": {}, "entrypoints": {}, "tls": {}}) == [
+        "traefik_static_extension: Traefik's static configuration has no section 'access_log' (did you mean accessLog?)",
+        "traefik_static_extension: Traefik's static configuration has no section 'entrypoints' (did you mean "
+        "entryPoints?)",
+        "traefik_static_extension: Traefik's static configuration has no section 'tls'"]
