@@ -16,7 +16,7 @@ from ansible.plugins.filter.core import comment
 
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.deployment import PlanError, deployment_plan
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import deep_merge
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.grammars import daemon_options_errors, traefik_static_errors
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.grammars import daemon_options_errors
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.schema import PREFIXES, check_variables, load_options
 
 COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -110,8 +110,6 @@ class ActionModule(ActionBase):
             # the docker role's daemon.json, which dockerd reads: checked here so that it stops the first play too
             base = values.get("docker_daemon_options") or self._defaults("docker")["docker_daemon_options"]
             errors += daemon_options_errors(deep_merge(base, values.get("docker_daemon_options_extension") or {}))
-        if not errors and isinstance(values.get("traefik_static_extension"), dict):
-            errors += traefik_static_errors(values["traefik_static_extension"])
         return errors
 
     def run(self, tmp=None, task_vars=None):

@@ -14,6 +14,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.backup import backup_bench
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import BenchSpecError, user_host_scope
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import compose_project
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.dpkg import installed_packages
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.grafana import grafana_provisioning
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.logs import alloy_config, loki_config
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.alertmanager import alertmanager_config
@@ -61,4 +62,5 @@ class FilterModule(object):
             "grafana_provisioning": _reporting(grafana_provisioning, "monitoring grafana"),
             "loki_config": _reporting(loki_config, "monitoring logs"),
             "alloy_config": _reporting(alloy_config, "monitoring logs"),
+            "dpkg_installed": installed_packages,
         }

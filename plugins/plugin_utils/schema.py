@@ -170,24 +170,22 @@ class SchemaChecker(object):
         return True
 
     def dictionary(self, path, spec, value):
-        name = path.split(".", 1)[0].split("[", 1)[0]
         if spec.get("options") is not None:
             self.mapping(path, spec["options"], value, spec.get("no_log"))
             return
-        if "." in path or "[" in path:
-            return
-        if name in CLOSED_MAPS and isinstance(spec.get("default"), Mapping):
+        # the shapes this module adds are those of top-level variables (a nested path is never one of these names)
+        if path in CLOSED_MAPS and isinstance(spec.get("default"), Mapping):
             known = list(spec["default"])
             for key in value:
                 if key not in known:
                     self.errors.append("%s has no key %s%s; its keys are %s" % (
                         path, _quote(key), suggestion(str(key), known), ", ".join(known)))
             missing = [key for key in known if key not in value]
-            if CLOSED_MAPS[name] and missing:
+            if CLOSED_MAPS[path] and missing:
                 self.errors.append("%s lacks %s: give every key (a value replaces the whole default)"
                                    % (path, ", ".join(missing)))
-        if name in MAP_VALUES:
-            value_spec = MAP_VALUES[name]
+        if path in MAP_VALUES:
+            value_spec = MAP_VALUES[path]
             for key in value:
                 self.value("%s.%s" % (path, key), value_spec, value[key], spec.get("no_log"))
 

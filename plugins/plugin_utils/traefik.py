@@ -16,7 +16,7 @@ import re
 
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import EMAIL_RE, NAME_RE, BenchSpecError, deep_merge, is_host, is_pinned
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import LABEL_PREFIX, healthcheck, service_resources
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.grammars import cipher_suite_errors
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.grammars import cipher_suite_errors, traefik_static_errors
 
 CONTAINER_DIR = "/etc/traefik"
 ACME_STORAGE = CONTAINER_DIR + "/acme/acme.json"
@@ -84,6 +84,7 @@ def _check(settings):
     if resolvers and not ca_server.startswith("https://"):
         errors.append("the ACME server URL must start with https:// (got %r)" % ca_server)
     errors.extend("traefik_tls_cipher_suites: %s" % e for e in cipher_suite_errors(settings.get("cipher_suites")))
+    errors.extend(traefik_static_errors(settings.get("static_extension")))
     if settings.get("tls_min_version", "VersionTLS12") not in TLS_VERSIONS:
         errors.append("traefik_tls_min_version must be one of %s (older versions are not offered)"
                       % ", ".join(TLS_VERSIONS))
