@@ -15,6 +15,7 @@ __metaclass__ = type
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 
@@ -24,8 +25,34 @@ import yaml
 from _preflight import ANSIBLE_BIN, EXTRA_COLLECTIONS
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# The secret values of the cases, new every run (first_play_cases.yml names them by placeholder): no password is
+# written in the repository, and none of them can appear in a message by chance
+_DIGITS = str(secrets.randbelow(9 * 10 ** 14) + 10 ** 14)
+GENERATED = {
+    "@PASSWORD@": "pw-" + secrets.token_urlsafe(18),                        # long enough for every rule
+    "@SHORT_PASSWORD@": secrets.token_hex(5),                               # 10 characters: below the minimum of 12
+    "@URL_PASSWORD@": secrets.token_hex(4) + "/" + secrets.token_hex(4),    # a '/' inside, as masks used to stop there
+    "@TOKEN@": "tk-" + secrets.token_hex(8),
+    "@NUMBER_TEXT@": _DIGITS,                                               # a numeric password, quoted
+}
+
+
+def _generated(value):
+    """The cases' variables with each placeholder replaced; '@NUMBER@' alone is the unquoted number itself."""
+    if isinstance(value, dict):
+        return dict((key, _generated(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [_generated(item) for item in value]
+    if value == "@NUMBER@":
+        return int(_DIGITS)
+    if isinstance(value, str):
+        for placeholder, secret in GENERATED.items():
+            value = value.replace(placeholder, secret)
+    return value
+
+
 with open(os.path.join(os.path.dirname(__file__), "first_play_cases.yml")) as _handle:
-    CASES = yaml.safe_load(_handle)
+    CASES = _generated(yaml.safe_load(_handle))
 CONTROLS = dict((case["id"], case) for case in CASES["controls"])
 REFUSED = dict((case["id"], case) for case in CASES["refused"])
 
@@ -33,9 +60,8 @@ REFUSED = dict((case["id"], case) for case in CASES["refused"])
 BASE = {"traefik_acme_email": "ops@erpstack-test.net", "monitoring_grafana_host": "grafana.erpstack-test.net"}
 FACTS = {"ansible_memtotal_mb": 16384, "ansible_processor_vcpus": 4, "ansible_service_mgr": "systemd",
          "ansible_distribution": "Debian", "ansible_distribution_release": "bookworm"}
-# Values the cases give to secret-bearing settings: none may appear in any outcome
-SECRETS = ("123456789012345", "1234567890123", "123456789012", "s3cr3t-t0ken", "pa/ss", "t0k/en", "T0KEN", "hunter2",
-           "sh0rt-pw", "a-long-smtp-password", "a-long-enough-password", "s3cret-passw0rd")
+# Values the cases give to secret-bearing settings, and each half of the one with a '/': none may appear anywhere
+SECRETS = tuple(GENERATED.values()) + tuple(GENERATED["@URL_PASSWORD@"].split("/"))
 # What never belongs in a refusal an operator reads
 NOISE = ("Traceback", "object has no attribute", "is undefined", "TemplateSyntaxError", "unexpected", "Jinja")
 
