@@ -4,12 +4,13 @@
 """Search everywhere a secret must never appear, for every secret value of every bench on a Molecule target.
 
 usage: leak_check.py TARGET PS_LOG_IN_TARGET LOG_FILE...
-Sources: the given Ansible logs (a -vvv converge), the host process list sampled during that converge, `docker inspect`
+Each secret is looked for as it is and base64-encoded. Sources: the given Ansible logs (a -vvv converge), the host process list sampled during that converge, `docker inspect`
 of every container, and every file under /opt/erpstack and /etc/erpstack except the secrets/ directories. Prints only secret names.
 """
 
 from __future__ import absolute_import, division, print_function
 
+import base64
 import subprocess
 import sys
 
@@ -50,9 +51,13 @@ def main(argv):
     if "> EXEC " not in "".join(v for k, v in sources.items() if k.startswith("ansible output")):
         problems.append("the Ansible output is not verbose (-vvv shows each EXEC)")
     for path, value in sorted(secrets.items()):
+        # base64 too: slurp returns it, and the erpnext role reads the database passwords base64-encoded
+        encoded = base64.b64encode(value.encode("utf-8")).decode("ascii")
         for source, text in sources.items():
             if value in text:
                 problems.append("%s appears in the %s" % (path, source))
+            elif encoded in text:
+                problems.append("%s appears base64-encoded in the %s" % (path, source))
     print("leak check: %d secrets, %d process samples, %d sources (%s)"
           % (len(secrets), samples, len(sources), ", ".join(sorted(sources))))
     for problem in problems:
