@@ -4,8 +4,9 @@
 """Search everywhere a secret must never appear, for every secret value of every bench on a Molecule target.
 
 usage: leak_check.py TARGET PS_LOG_IN_TARGET LOG_FILE...
-Each secret is looked for as it is and base64-encoded. Sources: the given Ansible logs (a -vvv converge), the host process list sampled during that converge, `docker inspect`
-of every container, and every file under /opt/erpstack and /etc/erpstack except the secrets/ directories. Prints only secret names.
+Each secret is looked for as it is and base64-encoded. Sources: the given Ansible logs (a -vvv converge), the host
+process list sampled during that converge, `docker inspect` of every container, and every file under /opt/erpstack
+and /etc/erpstack except the secrets/ directories. Prints only secret names.
 """
 
 from __future__ import absolute_import, division, print_function
