@@ -196,6 +196,8 @@ requirements:
   - Docker CLI with the Compose v2 plugin on the managed host
   - The service O(service) of the compose project running
 notes:
+  - A list or mapping option given as a string is refused before anything runs (AnsibleModule would split it at
+    its commas or parse it as C(k=v) pairs). Booleans and numbers written as text are converted as usual.
   - C(drop-site) is run with C(--force), so a site whose database is already gone can still be removed; with
     O(drop_backup=true), a failing pre-drop backup does not stop the drop.
   - Passwords read from files are stripped of their trailing newline and must be a single line.
@@ -334,6 +336,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.erpstack.erpnext.plugins.module_utils._strict import refuse_coercions
 from ansible_collections.erpstack.erpnext.plugins.module_utils._bench import (
     BenchError,
     BenchRunner,
@@ -615,6 +618,7 @@ def main():
         return_db_identity=dict(type='bool', default=False),
     )
     argument_spec.update(bench_argument_spec())
+    refuse_coercions(argument_spec)
     module = AnsibleModule(
         argument_spec=argument_spec,
         mutually_exclusive=[

@@ -53,6 +53,8 @@ options:
 requirements:
   - The Docker CLI with the Compose v2 plugin (C(docker compose config --hash)) on the managed host.
 notes:
+  - A list or mapping option given as a string is refused before anything runs (AnsibleModule would split it at
+    its commas or parse it as C(k=v) pairs). Booleans and numbers written as text are converted as usual.
   - A project whose configuration does not load (no compose file, a syntax error) is reported as not current with
     the reason, not as a failure, so that the C(up) that follows reports the error in its own words.
 '''
@@ -105,6 +107,8 @@ reasons:
 import json
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.erpstack.erpnext.plugins.module_utils._strict import refuse_coercions
 
 COMPLETED = 'service_completed_successfully'
 SERVICE_LABEL = 'com.docker.compose.service'
@@ -241,9 +245,11 @@ def container_reasons(service, container, digest, image, one_shot):
 
 
 def main():
+    argument_spec = dict(project_dir=dict(type='path', required=True),
+                         images=dict(type='list', elements='str', default=[]))
+    refuse_coercions(argument_spec)
     module = AnsibleModule(
-        argument_spec=dict(project_dir=dict(type='path', required=True),
-                           images=dict(type='list', elements='str', default=[])),
+        argument_spec=argument_spec,
         supports_check_mode=True,
     )
     wanted = module.params['images']

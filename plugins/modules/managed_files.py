@@ -123,6 +123,8 @@ options:
         type: bool
         default: false
 notes:
+  - A list or mapping option given as a string is refused before anything runs (AnsibleModule would split it at
+    its commas or parse it as C(k=v) pairs). Booleans and numbers written as text are converted as usual.
   - Only C(root) can give a path to another owner; run the module through C(become).
 seealso:
   - module: ansible.builtin.copy
@@ -183,6 +185,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 
+from ansible_collections.erpstack.erpnext.plugins.module_utils._strict import refuse_coercions
 from ansible_collections.erpstack.erpnext.plugins.module_utils._secrets import (
     SecretError,
     atomic_replace,
@@ -350,7 +353,7 @@ def run(module):
 
 def create_module():
     return AnsibleModule(
-        argument_spec=dict(
+        argument_spec=refuse_coercions(dict(
             entries=dict(type='list', elements='dict', required=True, options=dict(
                 path=dict(type='path', required=True),
                 state=dict(type='str', default='file', choices=['directory', 'file', 'absent']),
@@ -364,7 +367,7 @@ def create_module():
                 validate=dict(type='str'),
                 secret=dict(type='bool', default=False),
             )),
-        ),
+        )),
         supports_check_mode=True,
     )
 

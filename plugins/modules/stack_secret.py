@@ -187,6 +187,8 @@ options:
     type: raw
     default: '0400'
 notes:
+  - A list or mapping option given as a string is refused before anything runs (AnsibleModule would split it at
+    its commas or parse it as C(k=v) pairs). Booleans and numbers written as text are converted as usual.
   - Only C(root) can give the file to another owner; run the module with O(owner) and O(group) other than the
     connecting user through C(become).
   - If the salt file is removed, a new salt is created on the next run and every fingerprint of the project changes.
@@ -325,6 +327,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
+from ansible_collections.erpstack.erpnext.plugins.module_utils._strict import refuse_coercions
 from ansible_collections.erpstack.erpnext.plugins.module_utils._secrets import (
     MAX_SUPPLIED_BYTES,
     SALT_FILE_NAME,
@@ -559,7 +562,7 @@ PER_SECRET = ('name', 'source', 'value', 'src', 'length', 'charset', 'min_length
 
 def create_module():
     return SecretModule(
-        argument_spec=dict(
+        argument_spec=refuse_coercions(dict(
             project_dir=dict(type='path', required=True),
             name=dict(type='str'),
             source=dict(type='str', default='generate', choices=SOURCES),
@@ -586,7 +589,7 @@ def create_module():
                 group=dict(type='str'),
                 mode=dict(type='raw'),
             )),
-        ),
+        )),
         required_one_of=[
             ('name', 'secrets'),
         ],

@@ -25,6 +25,8 @@ from ansible.module_utils.six.moves.collections_abc import Mapping
 
 import yaml
 
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.sizing import SERVICES
+
 # The prefixes of the roles' public variables: any other variable with one of these is a mistake
 PREFIXES = ("erpnext_", "traefik_", "backup_", "monitoring_", "docker_", "erpstack_")
 ROLES = ("deployment", "docker", "erpnext", "backup", "traefik", "monitoring")
@@ -48,6 +50,17 @@ MAP_VALUES = {
     "traefik_resources": _RESOURCE,
     "monitoring_resources": _RESOURCE,
     "monitoring_backup_max_age_overrides": {"type": "int"},
+    # one e-mail or webhook, or a list of them (the plan checks the addresses and URLs without repeating them)
+    "monitoring_alert_receivers": {"type": "dict", "no_log": True, "options": {
+        "email": {"type": "raw"}, "webhook": {"type": "raw"},
+    }},
+    "erpnext_sizing_overrides": {"type": "dict", "options": dict(
+        # a size is a number of MiB or a string such as 512m: the plan parses it and names the path
+        [(service, {"type": "dict", "options": {"memory": {"type": "raw"}, "cpus": {"type": "float"},
+                                                "reserve_memory": {"type": "raw"}}})
+         for service in SERVICES],
+        gunicorn_workers={"type": "int"}, gunicorn_threads={"type": "int"}, queue_short_workers={"type": "int"},
+        queue_long_workers={"type": "int"}, max_connections={"type": "int"})},
 }
 # Mappings whose keys are those of their default: an unknown key is a typo. True: every key must be given too (a value
 # replaces the whole default, and each component needs its image)

