@@ -560,6 +560,57 @@ http after-restore || fail "state after restore"
 ok "restore recreated the database from the dump (ToDo rows as backed up) and extracted the files"
 
 # ----------------------------------------------------------------------------------------------------------
+# Releases (frappe/patches.py): the next release's patch, a broken release, ready-for-migration. Each release's bench
+# runs once on the same sites volume and database, as a new image on an upgraded bench does.
+NEXT_IMAGE=${NEXT_IMAGE:-erpstack-test/erpnext:v16.33.0}
+BROKEN_IMAGE=${BROKEN_IMAGE:-erpstack-test/erpnext:v16.34.0}
+release_bench() { local image=$1; shift; docker run --rm -i -u frappe --network "$NET" "${VOLS[@]}" "$image" bench "$@"; }
+todo_sql() { root_sql "SELECT $1 FROM \`$DB_NAME\`.\`tabToDo\` $2"; }
+if [[ "$IMAGE" == *:v16.32.3 ]] && docker image inspect "$NEXT_IMAGE" "$BROKEN_IMAGE" >/dev/null 2>&1; then
+  log "releases: ready-for-migration, a release's patch, a broken release"
+  # as an upgrade does: the scheduler paused first (it would enqueue a job each tick), then the queues drain
+  bench --site "$SITE" set-config -p pause_scheduler 1
+  sleep 2
+  docker stop "${P}queue-short" >/dev/null
+  redis_queue SADD rq:queues rq:queue:short >/dev/null
+  redis_queue RPUSH rq:queue:short "{\"site\": \"$SITE\", \"method\": \"standin.pending\"}" >/dev/null
+  out=$(bench --site "$SITE" ready-for-migration) && fail "ready-for-migration with a pending job: $out"
+  [[ "$out" == "NOT READY for migration: site $SITE has pending background jobs" ]] || fail "ready-for-migration: $out"
+  docker start "${P}queue-short" >/dev/null
+  wait_for 30 "the worker to take the pending job" bench --site "$SITE" ready-for-migration
+  [[ "$(bench --site "$SITE" ready-for-migration)" == "READY for migration: site $SITE does not have any background jobs" ]] ||
+    fail "ready-for-migration once drained"
+  bench --site "$SITE" set-config -p pause_scheduler 0
+  ok "ready-for-migration: exit 1 while a job of the site waits in a queue, 0 once the worker took it"
+
+  [[ "$(bench version --format json | jq -r '.[] | select(.app == "frappe") | .version')" == 16.32.3 ]] ||
+    fail "bench version"
+  [[ -z "$(todo_sql reference_note "LIMIT 1" 2>/dev/null)" ]] || fail "v16.32.3 already has reference_note"
+  out=$(release_bench "$NEXT_IMAGE" --site "$SITE" migrate) || fail "migrate to $NEXT_IMAGE: $out"
+  grep -q "^Executing frappe.patches.v16_33.todo_add_reference_note in $SITE ($DB_NAME)" <<<"$out" || fail "patch not run: $out"
+  [[ "$(todo_sql "COUNT(*)" "WHERE reference_note IS NULL OR reference_note <> CONCAT('ref-', name)")" == 0 ]] ||
+    fail "reference_note not filled"
+  [[ "$(release_bench "$NEXT_IMAGE" --site "$SITE" list-apps)" == *"frappe  16.33.0"* ]] || fail "list-apps after migrate"
+  [[ "$(docker exec "${P}backend" cat "$BENCH/sites/$SITE/touched_tables.json" | jq -c .)" == '["tabToDo"]' ]] ||
+    fail "touched_tables.json after migrate"
+  out=$(release_bench "$NEXT_IMAGE" --site "$SITE" migrate) || fail "second migrate: $out"
+  grep -q "Executing frappe.patches" <<<"$out" && fail "a patch ran twice: $out"
+  [[ "$(docker exec "${P}backend" cat "$BENCH/sites/$SITE/touched_tables.json" | jq -c .)" == "[]" ]] || fail "touched_tables.json"
+  ok "migrate to the next release ran its patch once, filled the new column, reported the version, touched tabToDo"
+
+  before=$(todo_sql "COUNT(*)" "")
+  out=$(release_bench "$BROKEN_IMAGE" --site "$SITE" migrate 2>&1) && fail "migrate to the broken release succeeded"
+  grep -q "Unknown column 'priority_weight'" <<<"$out" || fail "broken migrate output: $out"
+  [[ "$(todo_sql "COUNT(*)" "WHERE priority_rank = 1")" == 1 ]] || fail "the broken patch did not leave its half"
+  [[ "$(todo_sql "COUNT(*)" "")" == "$before" ]] || fail "records lost by the broken migrate"
+  [[ "$(docker exec "${P}backend" cat "$BENCH/sites/$SITE/touched_tables.json" | jq -c .)" == '["tabToDo"]' ]] ||
+    fail "touched_tables.json after the failure"
+  [[ -z "$(root_sql "SELECT patch FROM \`$DB_NAME\`.\`tabPatch Log\` WHERE patch LIKE '%v16_34%'")" ]] ||
+    fail "the failed patch is logged as done"
+  ok "the broken release fails after its DDL (column added, one row changed), exit 1, touched tables recorded"
+fi
+
+# ----------------------------------------------------------------------------------------------------------
 log "drop-site"
 out=$(printf '%s\n' "$ROOT_PW" | bench drop-site "$SITE" --db-root-username root 2>&1) || fail "drop-site: $out"
 grep -q "Moving site to archive under $BENCH/archived/sites" <<<"$out" || fail "drop-site output: $out"

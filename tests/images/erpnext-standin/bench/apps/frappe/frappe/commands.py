@@ -200,10 +200,12 @@ def clear_site_cache(conf):
 
 
 def cmd_migrate(ctx, args):
+    from frappe import __version__, patches
     from frappe.installer import bench_versions
 
     for site in ctx.require_sites():
         out(f"Migrating {site}")
+        touched = set()
         try:
             conf, conn = site_connection(site)
             try:
@@ -213,32 +215,61 @@ def cmd_migrate(ctx, args):
                     raise BenchError(
                         "Please make sure Redis is running and reachable, then try again.", stream="stdout"
                     ) from None
-                db.create_schema(conn)
-                from frappe import __version__
-
-                ts = db.now()
-                with conn.cursor() as cur:
-                    cur.execute(
-                        "INSERT INTO `tabPatch Log` (name, creation, modified, modified_by, owner, patch, skipped) "
-                        "VALUES (%s, %s, %s, 'Administrator', 'Administrator', %s, 0)",
-                        (
-                            config.generate_hash(10),
-                            ts,
-                            ts,
-                            f"migrate to frappe {__version__} (test stand-in)",
-                        ),
-                    )
-                out("Updating installed applications...")
-                db.update_installed_application_rows(conn, bench_versions())
-                out("Executing `after_migrate` hooks...")
-                conn.commit()
-                clear_site_cache(conf)
+                # SiteMigration.setUp: a touched_tables.json of an earlier run is removed first
+                touched_file = config.site_path(site, "touched_tables.json")
+                if os.path.exists(touched_file):
+                    os.remove(touched_file)
+                try:
+                    db.create_schema(conn)
+                    patches.run_pending(conn, site, __version__, touched, out)
+                    for app in config.get_apps_txt():
+                        if app in db.get_installed_apps(conn):
+                            out(f"Updating DocTypes for {app}        : [========================================] 100%")
+                    out("Updating installed applications...")
+                    db.update_installed_application_rows(conn, bench_versions())
+                    out("Executing `after_migrate` hooks...")
+                    conn.commit()
+                    clear_site_cache(conf)
+                except patches.PatchError as err:
+                    conn.rollback()
+                    raise BenchError(f"Traceback (most recent call last):\n  ...\n{err}") from None
+                finally:
+                    # SiteMigration.tearDown runs whatever happened: the tables the patches wrote to
+                    with open(touched_file, "w") as handle:
+                        json.dump(sorted(touched), handle, sort_keys=True, indent=4)
             except pymysql.MySQLError as err:
                 raise db_error(err) from None
             finally:
                 conn.close()
         finally:
             out()
+
+
+def cmd_ready_for_migration(ctx, args):
+    from frappe.utils.redis_wrapper import pending_jobs
+
+    site = args.site or ctx.require_site()
+    conf = config.get_site_config(site)
+    if pending_jobs(conf, site):
+        out(f"NOT READY for migration: site {site} has pending background jobs")
+        return 1
+    out(f"READY for migration: site {site} does not have any background jobs")
+    return 0
+
+
+def cmd_version(ctx, args):
+    from frappe.installer import bench_versions
+
+    data = [{"app": app, "version": version, "branch": branch, "commit": "Not a git repo"}
+            for app, (version, branch) in sorted(bench_versions().items())]
+    if args.output == "json":
+        print(json.dumps(data, indent=4))
+    elif args.output == "plain":
+        for info in data:
+            print(f"{info['app']} {info['version']} {info['branch']}".rstrip())
+    else:
+        for info in data:
+            print(f"{info['app']} {info['version']}")
 
 
 def cmd_backup(ctx, args):
@@ -447,6 +478,14 @@ def build_parsers():
     p.add_argument("--skip-failing", action="store_true")
     p.add_argument("--skip-search-index", action="store_true")
     parsers["migrate"] = (p, cmd_migrate)
+
+    p = _parser("ready-for-migration", "Checks if site is ready for migration")
+    p.add_argument("--site")
+    parsers["ready-for-migration"] = (p, cmd_ready_for_migration)
+
+    p = _parser("version", "Show the versions of all the installed apps")
+    p.add_argument("-f", "--format", dest="output", choices=["plain", "table", "json", "legacy"], default="legacy")
+    parsers["version"] = (p, cmd_version)
 
     p = _parser("backup", "Backup")
     p.add_argument("--with-files", action="store_true")

@@ -232,8 +232,12 @@ def install_app(conn, app, admin_password=None, force=False):
         return
     out(f"\nInstalling {app}...")
     if app == "frappe":
+        from frappe import __version__, patches
+
         password = admin_password or prompt_secret("Set Administrator password: ")
         set_user_password(conn, "Administrator", password)
+        # sync_for + set_all_patches_as_completed: the current schema, every patch of the release marked done
+        patches.sync_fresh(conn, __version__)
     if app not in installed:
         installed.append(app)
     db.set_installed_apps(conn, installed)

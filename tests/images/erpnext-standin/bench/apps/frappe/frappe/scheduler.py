@@ -33,7 +33,8 @@ class Scheduler:
 
     def site_is_active(self, site):
         conf = config.get_site_config(site)
-        if conf.get("maintenance_mode"):
+        # frappe.utils.scheduler.is_scheduler_inactive: maintenance mode or a paused scheduler (site or common config)
+        if conf.get("maintenance_mode") or conf.get("pause_scheduler"):
             return False
         conn = db.connect_site(config.db_params(conf))
         try:

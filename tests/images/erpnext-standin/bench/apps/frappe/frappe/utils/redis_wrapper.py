@@ -6,6 +6,7 @@ pass the URL on. A URL must never be logged as it is: `mask_url()` gives the for
 an exception to print.
 """
 
+import json
 import socket
 import sys
 from urllib.parse import quote, unquote, urlsplit
@@ -100,6 +101,27 @@ def is_open(url, timeout=10):
             return True
     except (OSError, ValueError):
         return False
+
+
+def pending_jobs(conf, site):
+    """frappe.utils.doctor.any_job_pending: whether a job of the site waits in a queue of redis_queue. Jobs are JSON
+    {"site", "method"} in the rq:queue:<name> lists (the stand-in's workers take them with BLPOP and finish them at
+    once, so a queued job is the only pending kind). Unreachable Redis or rejected credentials: the error, exit 1."""
+    url = conf.get("redis_queue") or "redis://127.0.0.1:11000"
+    try:
+        client = connect(url)
+        for queue in client.smembers("rq:queues") or []:
+            for payload in client.lrange(queue, 0, -1):
+                try:
+                    if json.loads(payload).get("site") == site:
+                        return True
+                except (ValueError, AttributeError):
+                    continue
+    except (redis.exceptions.RedisError, ValueError) as err:
+        from frappe.conf import BenchError
+
+        raise BenchError(describe_error(err, url)) from None
+    return False
 
 
 def make_key(db_name, key):
