@@ -45,7 +45,7 @@ units: venv
 images:
 	tests/harness/images.sh
 
-SCENARIOS ?= default tls_multisite backup_restore monitoring
+SCENARIOS ?= default tls_multisite backup_restore monitoring upgrade
 molecule: venv images
 	for s in $(SCENARIOS); do tests/harness/molecule.sh $$s || exit 1; done
 

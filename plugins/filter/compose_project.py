@@ -21,6 +21,7 @@ from ansible_collections.erpstack.erpnext.plugins.plugin_utils.alertmanager impo
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import stack_memory_mb
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring_stack import monitoring_configuration
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.plan import bench_plan, site_specs
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.release import bench_release
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.sizing import (
     SizingError,
     bench_sizing,
@@ -63,4 +64,5 @@ class FilterModule(object):
             "loki_config": _reporting(loki_config, "monitoring logs"),
             "alloy_config": _reporting(alloy_config, "monitoring logs"),
             "dpkg_installed": installed_packages,
+            "bench_release": bench_release,
         }

@@ -95,6 +95,14 @@ images_missing:
   type: list
   elements: str
   sample: ["frappe/erpnext:v16.32.3"]
+running_images:
+  description:
+    - Service name -> the image reference its running or stopped container was created from (the first container
+      of the service; one-off containers left out). Empty when the project has no container.
+    - The erpnext role reads the release a bench runs from it, to tell an upgrade from a converge.
+  returned: always
+  type: dict
+  sample: {"backend": "frappe/erpnext:v16.32.3", "db": "mariadb:11.8.3"}
 reasons:
   description: Why the project is not current, one line per container or service at fault (empty when current).
   returned: always
@@ -195,6 +203,18 @@ class ComposeProject(object):
         return result
 
 
+def running_images(containers):
+    """Service -> the image reference (Config.Image) of its first container, one-off containers left out."""
+    result = {}
+    for container in sorted(containers, key=lambda c: c.get('Name', '')):
+        config = container.get('Config') or {}
+        labels = config.get('Labels') or {}
+        if labels.get(ONEOFF_LABEL, 'False') == 'True' or SERVICE_LABEL not in labels:
+            continue
+        result.setdefault(labels[SERVICE_LABEL], config.get('Image', ''))
+    return result
+
+
 def compare(config, hashes, containers, images):
     """The reasons the project is not current (none when it is)."""
     services = config.get('services') or {}
@@ -261,10 +281,11 @@ def main():
     images = project.image_ids(list(wanted) + [s['image'] for s in services.values() if s.get('image')])
     missing = [ref for ref in wanted if ref not in images]
     if config is None:
-        module.exit_json(changed=False, current=False, project='', reasons=[failure], images_missing=missing)
+        module.exit_json(changed=False, current=False, project='', reasons=[failure], images_missing=missing,
+                         running_images={})
     reasons = compare(config, hashes, containers, images)
     module.exit_json(changed=False, current=not reasons, project=config['name'], reasons=reasons,
-                     images_missing=missing)
+                     images_missing=missing, running_images=running_images(containers))
 
 
 if __name__ == '__main__':

@@ -29,6 +29,7 @@ from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring_stack import monitoring_configuration
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.plan import bench_plan
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.policy import policy_errors
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.release import image_version
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.sizing import (
     SizingError,
     bench_sizing,
@@ -156,6 +157,14 @@ class Plan(object):
         if unpinned:
             raise PlanError("Invalid bench '%s': images must be pinned to an exact tag, never 'latest' (unpinned: %s)"
                             % (name, ", ".join(unpinned)))
+        if image_version(images["erpnext"]) is None:
+            # a floating tag (v16, version-16) would change the release under the bench without migrating its sites
+            names = [bench.get("name") for bench in self.benches_in() if isinstance(bench, dict)]
+            where = ("erpnext_benches[%d].version" % names.index(name)
+                     if entry.get("version") and name in names else "erpnext_version")
+            raise PlanError("Invalid bench '%s': %s: the image tag %s names no exact release; give one as vX.Y.Z (a "
+                            "custom image as vX.Y.Z-SUFFIX): upgrades migrate by the release in the tag"
+                            % (name, where, images["erpnext"].rsplit(":", 1)[1]))
         settings = dict(v["erpnext_mariadb_config"])
         settings.update(sizing["mariadb"])
         settings.update(v["erpnext_mariadb_config_extension"])

@@ -16,6 +16,9 @@ images=(
   "redis|tests/images/redis|$ns/redis:7.0||debian"
   "erpnext-v16|tests/images/erpnext-standin|$ns/erpnext:v16.32.3|FRAPPE_VERSION=16.32.3|debian"
   "erpnext-v15|tests/images/erpnext-standin|$ns/erpnext:v15.85.1|FRAPPE_VERSION=15.85.1|debian"
+  # the upgrade scenario's releases: a minor one with a patch, and a broken one whose patch fails after its DDL
+  "erpnext-v16-33|tests/images/erpnext-standin|$ns/erpnext:v16.33.0|FRAPPE_VERSION=16.33.0|debian"
+  "erpnext-v16-34|tests/images/erpnext-standin|$ns/erpnext:v16.34.0|FRAPPE_VERSION=16.34.0 BROKEN_MIGRATION=1|debian"
   "traefik|tests/images/traefik|$ns/traefik:v3.7.15||debian"
   "pebble|tests/images/pebble|$ns/pebble:2.4.0||debian"
   "rclone|tests/images/rclone|$ns/rclone:1.75.2||debian"

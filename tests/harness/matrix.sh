@@ -15,7 +15,8 @@ PLAYBOOK_CHECKS=(tests/role_checks/test_docker_preflight.py tests/role_checks/te
                  tests/role_checks/test_monitoring_preflight.py tests/role_checks/test_playbook_entry.py
                  tests/role_checks/test_inventories.py tests/role_checks/test_show_secret.py
                  tests/role_checks/test_restore_playbooks.py tests/role_checks/test_role_alone.py
-                 tests/role_checks/test_managed_files_action.py tests/role_checks/test_first_play.py)
+                 tests/role_checks/test_managed_files_action.py tests/role_checks/test_first_play.py
+                 tests/role_checks/test_upgrade_first_play.py)
 
 python_at_least() {  # $1 minor version of Python 3: prints the first interpreter that is at least 3.$1
   local p

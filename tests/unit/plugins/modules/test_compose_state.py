@@ -62,7 +62,7 @@ def container(service, number=1, status='running', health='healthy', exit_code=0
         'Name': '/erpnext-%s-%d' % (service, number),
         'Image': image or (DB_IMAGE_ID if service == 'db' else IMAGE_ID),
         'State': state,
-        'Config': {'Labels': {
+        'Config': {'Image': DB_IMAGE if service == 'db' else IMAGE, 'Labels': {
             'com.docker.compose.project': 'erpnext',
             'com.docker.compose.service': service,
             'com.docker.compose.config-hash': digest or HASHES.get(service, 'ff' * 32),
@@ -71,6 +71,8 @@ def container(service, number=1, status='running', health='healthy', exit_code=0
     }
 
 
+# the release each service runs, as the erpnext role reads it to tell an upgrade from a converge
+RUNNING = {'configurator': IMAGE, 'backend': IMAGE, 'queue-short': IMAGE, 'db': DB_IMAGE}
 CONVERGED = [
     container('configurator', status='exited', health=None),
     container('backend'),
@@ -122,7 +124,8 @@ def run(monkeypatch, expected, check_mode=False, images=None):
 @pytest.mark.parametrize('check_mode', [False, True])
 def test_a_converged_project_is_current(module_env, check_mode):
     result = run(module_env, calls(CONVERGED), check_mode=check_mode)
-    assert result == {'changed': False, 'current': True, 'project': 'erpnext', 'reasons': [], 'images_missing': []}
+    assert result == {'changed': False, 'current': True, 'project': 'erpnext', 'reasons': [], 'images_missing': [],
+                      'running_images': RUNNING}
 
 
 def _replace(index, **kwargs):
@@ -157,9 +160,14 @@ NOT_CURRENT = [
 
 @pytest.mark.parametrize('containers, reasons', [case[1:] for case in NOT_CURRENT], ids=[case[0] for case in NOT_CURRENT])
 def test_what_makes_a_project_not_current(module_env, containers, reasons):
+    running = dict(RUNNING)
+    if not [c for c in containers if c['Config']['Labels']['com.docker.compose.service'] == 'db']:
+        del running['db']
+    if [c for c in containers if c['Config']['Labels']['com.docker.compose.service'] == 'old-worker']:
+        running['old-worker'] = IMAGE
     result = run(module_env, calls(containers))
     assert result == {'changed': False, 'current': False, 'project': 'erpnext', 'reasons': reasons,
-                      'images_missing': []}
+                      'images_missing': [], 'running_images': running}
 
 
 def test_one_off_containers_are_ignored(module_env):
@@ -185,7 +193,7 @@ NO_CONFIG = {'argv': COMPOSE + ['config', '--format', 'json'], 'rc': 14, 'out': 
 
 def test_a_configuration_that_does_not_load_is_not_current_and_stops_there(module_env):
     result = run(module_env, [NO_CONFIG])
-    assert result == {'changed': False, 'current': False, 'project': '', 'images_missing': [],
+    assert result == {'changed': False, 'current': False, 'project': '', 'images_missing': [], 'running_images': {},
                       'reasons': ['the configuration does not load: no configuration file provided: not found']}
 
 
@@ -212,3 +220,13 @@ def test_a_failing_docker_ps_fails_the_module_with_its_error(module_env):
     result = run(module_env, expected)
     assert result['failed'] is True
     assert 'Cannot connect to the Docker daemon' in result['msg']
+
+
+def test_the_image_each_service_was_created_from_is_reported_one_off_containers_left_out(module_env):
+    old = 'erpstack-test/erpnext:16.31.0'
+    containers = [container('backend', image='sha256:' + '0a' * 32)] + CONVERGED[2:] + [
+        container('backend', 9, status='exited', health=None, oneoff='True')]
+    containers[0]['Config']['Image'] = old
+    containers[-1]['Config']['Image'] = 'erpstack-test/erpnext:99.0.0'
+    result = run(module_env, calls(containers))
+    assert result['running_images'] == {'backend': old, 'queue-short': IMAGE, 'db': DB_IMAGE}
