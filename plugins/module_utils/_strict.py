@@ -15,7 +15,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.module_utils import basic
-from ansible.module_utils.six import string_types
 from ansible.module_utils.six.moves.collections_abc import Mapping
 
 
@@ -33,7 +32,7 @@ def _problems(spec, raw, prefix):
             problems.append('%s must be a mapping, not %s %s' % (path, type(value).__name__, shown))
         elif kind == 'list' and option.get('elements') in ('list', 'dict'):
             for index, item in enumerate(value):
-                if isinstance(item, string_types):
+                if isinstance(item, str):
                     problems.append('%s[%d] must be a %s, not a string' % (path, index, option['elements']))
                 elif isinstance(item, Mapping) and option.get('options'):
                     problems.extend(_problems(option['options'], item, '%s[%d].' % (path, index)))
