@@ -26,7 +26,7 @@ SITES = {"erpnext_sites": [{"name": "erp.example.net", "apps": ["erpnext"]}], "e
 CASES = {
     "a canary that is no site": (
         "erpstack-test/erpnext:v16.32.3", {"erpnext_version": "v16.33.0"}, ["-e", "canary=nosuch.example.net"],
-        "-e canary=nosuch.example.net names no site of the inventory's hosts (erp.example.net)"),
+        "-e canary=nosuch.example.net names no site of the inventory"),
     "a downgrade": (
         "erpstack-test/erpnext:v16.33.0", {"erpnext_version": "v16.32.3"}, [],
         "bench erpnext runs erpstack-test/erpnext:v16.33.0 and the inventory asks for erpstack-test/erpnext:v16.32.3:"
@@ -69,7 +69,8 @@ def outcomes(tmp_path_factory):
 def test_the_first_play_refuses_it_before_any_change(outcomes, case):
     proc = outcomes[case]
     assert proc.returncode != 0, proc.stdout[-3000:]
-    assert CASES[case][3] in " ".join(proc.stdout.split()), proc.stdout[-3000:]
+    # the YAML callback of ansible-core 2.16 doubles an apostrophe inside a quoted message
+    assert CASES[case][3] in " ".join(proc.stdout.replace("''", "'").split()), proc.stdout[-3000:]
     # the refusal came in the first play: no later play started
     assert "PLAY [Upgrade the canary's bench first]" not in proc.stdout
     assert "Traceback" not in proc.stdout
