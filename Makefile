@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: deploy test images-list matrix changelog fresh-host bare-deploy venv lint units molecule images benchmark benchmark-tuning benchmark-backup docs clean
+.PHONY: deploy test images-list matrix changelog fresh-host bare-deploy venv lint units molecule images benchmark benchmark-tuning benchmark-backup benchmark-upgrade docs clean
 
 deploy:
 	scripts/deploy.sh
@@ -65,6 +65,10 @@ benchmark-tuning: venv images
 BENCH_DB_GB ?= 2
 benchmark-backup: venv images
 	BENCH_DB_GB=$(BENCH_DB_GB) benchmarks/backup_restore.sh
+
+# The maintenance window and the rollback of an upgrade of a BENCH_DB_GB GiB site (the upgrade scenario's target)
+benchmark-upgrade: venv images
+	BENCH_DB_GB=$(BENCH_DB_GB) benchmarks/upgrade.sh
 
 docs: venv  ## docs/inventory.md from the roles' argument specs and the schema
 	$(VENV)/bin/python scripts/inventory-doc.py --write

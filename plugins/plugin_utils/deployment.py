@@ -20,6 +20,7 @@ import re
 
 from ansible.module_utils.common.text.formatters import human_to_bytes
 
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.apps import BASE_APPS, AppSpecError, check_apps, custom_image
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.backup import backup_bench
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import BenchSpecError, deep_merge, is_pinned, user_host_scope
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import compose_project
@@ -37,6 +38,11 @@ from ansible_collections.erpstack.erpnext.plugins.plugin_utils.sizing import (
     compose_resources,
 )
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.traefik import proxy_project, traefik_configuration
+
+
+# [registry[:port]/]path, as `docker tag` accepts it (lowercase path components, no tag)
+IMAGE_REPOSITORY_RE = re.compile(r"^(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+                                 r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
 
 
 class PlanError(ValueError):
@@ -165,6 +171,9 @@ class Plan(object):
             raise PlanError("Invalid bench '%s': %s: the image tag %s names no exact release; give one as vX.Y.Z (a "
                             "custom image as vX.Y.Z-SUFFIX): upgrades migrate by the release in the tag"
                             % (name, where, images["erpnext"].rsplit(":", 1)[1]))
+        build = self.custom_build(entry, images["erpnext"])
+        if build:
+            images["erpnext"] = build["image"]
         settings = dict(v["erpnext_mariadb_config"])
         settings.update(sizing["mariadb"])
         settings.update(v["erpnext_mariadb_config_extension"])
@@ -217,6 +226,8 @@ class Plan(object):
             "name": name,
             "project_dir": project_dir,
             "images": images,
+            # the bench's own image (custom apps): built on the host from images.erpnext_base, never pulled
+            "build": build,
             "network_subnet": entry["network_subnet"],
             "published": published,
             "sites": entry["sites"],
@@ -251,6 +262,40 @@ class Plan(object):
             "mariadb": {"settings": settings, "cnf": cnf},
             "compose": _stage("compose_project", compose_project, document),
         }
+
+    def _bench_where(self, name):
+        """The inventory path of a bench: erpnext_benches[i], or nothing for the single bench of erpnext_sites."""
+        if not self.v["erpnext_benches"]:
+            return None
+        names = [bench.get("name") if isinstance(bench, dict) else None for bench in self.v["erpnext_benches"]]
+        return "erpnext_benches[%d]" % names.index(name) if name in names else None
+
+    def custom_build(self, entry, base):
+        """The bench's custom image when it has apps beyond the base image's (None otherwise); checks its sites' apps."""
+        v = self.v
+        bench_at = self._bench_where(entry["name"])
+        own = "apps" in entry and entry["apps"] is not None
+        where = "%s.apps" % bench_at if own and bench_at else "erpnext_apps"
+        try:
+            apps = check_apps(entry["apps"] if own else v["erpnext_apps"], where)
+        except AppSpecError as exc:
+            raise PlanError("Invalid bench '%s': %s" % (entry["name"], exc))
+        available = ["frappe"] + list(BASE_APPS[1:]) + [app["name"] for app in apps]
+        sites_at = ("%s.sites" % bench_at) if bench_at else "erpnext_sites"
+        for index, site in enumerate(entry["sites"]):
+            unknown = [app for app in site["apps"] if app not in available]
+            if unknown and site["state"] == "present":
+                raise PlanError("Invalid bench '%s': %s[%d].apps names %s, which the bench's image does not carry (it "
+                                "has %s): add the app to %s with its git URL and pinned ref"
+                                % (entry["name"], sites_at, index, ", ".join(unknown), ", ".join(available), where))
+        if not apps:
+            return None
+        if not isinstance(v["erpnext_apps_image"], str) or not IMAGE_REPOSITORY_RE.match(v["erpnext_apps_image"]):
+            raise PlanError("Invalid bench '%s': erpnext_apps_image must be an image repository without a tag, such as "
+                            "registry.example.com/erp/erpnext, got %r" % (entry["name"], v["erpnext_apps_image"]))
+        build = custom_image(v["erpnext_apps_image"], base, apps, "%d.%d.%d" % image_version(base))
+        build["network"] = v["erpnext_apps_build_network"]
+        return build
 
     # -- Traefik ------------------------------------------------------------------------------------------------------
     def traefik_part(self):

@@ -28,7 +28,7 @@ RESERVED_BENCH_NAMES = ("traefik", "monitoring")
 # Keys a bench may set for itself; every other setting comes from the role's erpnext_* variables
 BENCH_OVERRIDES = (
     "version", "network_subnet", "frontend_published", "gunicorn_workers", "gunicorn_threads",
-    "queue_short_workers", "queue_long_workers", "compose_extension", "tls_resolver",
+    "queue_short_workers", "queue_long_workers", "compose_extension", "tls_resolver", "apps",
 )
 SITE_KEYS = ("name", "apps", "admin_password", "default", "state", "domains", "tls_resolver")
 

@@ -15,13 +15,19 @@ __metaclass__ = type
 
 import re
 
-_TAG = re.compile(r":v?([0-9]+)\.([0-9]+)\.([0-9]+)(?:[-+][0-9A-Za-z._-]+)?$")
+_TAG = re.compile(r":v?([0-9]+)\.([0-9]+)\.([0-9]+)((?:[-+][0-9A-Za-z._-]+)?)$")
 
 
 def image_version(reference):
     """(major, minor, patch) of an image reference's tag, or None when the tag names no exact version."""
     match = _TAG.search(str(reference or "").split("@", 1)[0])
-    return tuple(int(part) for part in match.groups()) if match else None
+    return tuple(int(part) for part in match.groups()[:3]) if match else None
+
+
+def _suffix(reference):
+    """What follows the release in a tag (``-<hash>`` of a custom image's apps), '' for a plain release tag."""
+    match = _TAG.search(str(reference or "").split("@", 1)[0])
+    return match.group(4) if match else ""
 
 
 def _text(version):
@@ -31,9 +37,11 @@ def _text(version):
 def bench_release(running_images, target, service="backend"):
     """What moving the bench to ``target`` is.
 
-    ``change``: ``new`` (the bench has no container yet), ``none`` (it runs ``target``), ``image`` (another image of
-    the same release: no migration), ``upgrade`` (a newer release: its sites migrate), ``downgrade`` (Frappe has no
-    reverse migration), ``unknown`` (a tag without an exact version). ``major`` is true when the major version grows.
+    ``change``: ``new`` (the bench has no container yet), ``none`` (it runs ``target``), ``image`` (the same tag from
+    another repository, a mirror: no migration), ``apps`` (the same release with another set of apps: the tag's
+    suffix, the hash of a custom image's apps, differs; its sites migrate and install their new apps), ``upgrade`` (a
+    newer release: its sites migrate), ``downgrade`` (Frappe has no reverse migration), ``unknown`` (a tag without
+    an exact version). ``major`` is true when the major version grows.
     """
     running = (running_images or {}).get(service) or ""
     result = {"from_image": running, "to_image": target, "from_version": "", "to_version": "", "major": False}
@@ -46,7 +54,7 @@ def bench_release(running_images, target, service="backend"):
     elif old is None or new is None:
         result["change"] = "unknown"
     elif new == old:
-        result["change"] = "image"
+        result["change"] = "image" if _suffix(running) == _suffix(target) else "apps"
     elif new > old:
         result.update(change="upgrade", major=new[0] > old[0])
     else:

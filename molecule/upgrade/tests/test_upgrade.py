@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Upgrades that roll back by themselves: a minor and a major upgrade with every record intact, a broken release
-rolled back to the old one with every record, and a re-run that changes nothing."""
+rolled back to the old one with every record, a custom app added through the same flow, and a re-run that changes
+nothing."""
 
 import json
 import re
@@ -90,9 +91,40 @@ def test_every_site_answers_out_of_maintenance(host, site):
     assert not config.get("maintenance_mode") and not config.get("pause_scheduler")
 
 
-def test_alpha_runs_the_release_it_ran_before_the_broken_upgrade(host):
+def test_alpha_runs_its_own_image_of_the_release_it_ran_before_the_broken_upgrade(host):
     image = host.check_output("docker inspect --format '{{.Config.Image}}' alpha-backend-1")
-    assert image == "erpstack-test/erpnext:v16.33.0"
+    assert re.match(r"^erpstack/erpnext-apps:v16\.33\.0-[0-9a-f]{12}$", image), image
+    labels = json.loads(host.check_output("docker image inspect --format '{{json .Config.Labels}}' %s", image))
+    assert labels["io.erpstack.base"] == "erpstack-test/erpnext:v16.33.0"
+    assert labels["io.erpstack.apps"] == "erpstack_notes@v1.0.0"
+    containerfile = host.file("/opt/erpstack/alpha/build/Containerfile").content_string
+    assert "bench get-app --branch='v1.0.0' 'git://" in containerfile
+
+
+def test_the_app_was_added_through_the_upgrade_flow(run_log):
+    text = run_log("apps")
+    assert "(new set of apps on Frappe 16.33.0: erpstack_notes)" in text
+    assert "TASK [erpstack.erpnext.erpnext : Back up every site before the switch]" in text
+    assert "TASK [erpstack.erpnext.erpnext : Install each site's apps that the new image brings]" in text
+    assert recap(text)["failed"] == "0"
+
+
+def test_the_app_is_installed_on_the_site_that_lists_it_only(truth):
+    with_app = truth["with_app"]
+    assert with_app["hr.example.test"]["apps"] == ["frappe", "erpstack_notes"]
+    assert with_app["erp.example.test"]["apps"] == ["frappe", "erpnext"]
+    for site in ("erp.example.test", "hr.example.test"):
+        assert with_app[site]["records"] == truth["rolled_back"][site]["records"]
+        assert with_app[site]["frappe"] == "16.33.0"
+
+
+def test_the_frontend_serves_the_app_bundle(host):
+    manifest = json.loads(host.check_output(
+        "docker compose --project-directory /opt/erpstack/alpha exec -T frontend cat sites/assets/assets.json"))
+    bundle = manifest["notes.bundle.js"]
+    assert re.match(r"^/assets/erpstack_notes/dist/js/notes\.bundle\.[0-9A-F]{8}\.js$", bundle)
+    out = host.check_output("curl -sS -m 20 -H 'Host: hr.example.test' http://127.0.0.1:8080%s", bundle)
+    assert 'erpstack_notes.version = "1.0.0"' in out
 
 
 def test_the_rerun_changed_nothing(run_log):

@@ -157,3 +157,46 @@ def test_the_backup_timers_follow_the_scheduler_and_the_enabled_benches():
                                FACTS)
     assert [t["path"] for t in no_drill["backup"]["timers"]] == ["/etc/systemd/system/erpstack-backup-main.timer"]
     assert deployment_plan(inventory(backup_scheduler="cron"), FACTS)["backup"]["timers"] == []
+
+
+NOTES = {"name": "erpstack_notes", "url": "git://git.example.com/erpstack_notes.git", "ref": "v1.0.0"}
+
+
+def test_custom_apps_give_the_bench_its_own_image_built_from_the_pinned_one():
+    variables = inventory(erpnext_apps=[NOTES])
+    variables["erpnext_benches"][0]["sites"][0]["apps"] = ["erpnext", "erpstack_notes"]
+    plan = deployment_plan(variables, FACTS)
+    main, shop = plan["benches"]
+    assert main["build"]["base"] == "frappe/erpnext:v16.32.3" and main["build"]["apps"] == ["erpstack_notes"]
+    assert main["images"]["erpnext"] == main["build"]["image"]
+    assert main["images"]["erpnext"].startswith("erpstack/erpnext-apps:v16.32.3-")
+    assert main["compose"]["services"]["backend"]["image"] == main["build"]["image"]
+    assert "bench get-app --branch='v1.0.0' 'git://git.example.com/erpstack_notes.git'" in main["build"]["containerfile"]
+    # the same list on another bench of the same release: the same image
+    assert shop["images"]["erpnext"] == main["images"]["erpnext"]
+
+
+def test_a_bench_may_carry_its_own_apps():
+    variables = inventory(erpnext_apps=[NOTES])
+    variables["erpnext_benches"][1]["apps"] = []
+    main, shop = deployment_plan(variables, FACTS)["benches"]
+    assert main["build"] and shop["build"] is None and shop["images"]["erpnext"] == "frappe/erpnext:v16.32.3"
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"erpnext_apps": [dict(NOTES, ref="main")]}, "Invalid bench 'main': erpnext_apps[0].ref 'main' is not pinned"),
+    ({"bench_apps": [dict(NOTES, ref=None)]}, "Invalid bench 'shop': erpnext_benches[1].apps[0].ref is missing"),
+    ({"site_apps": ["erpnext", "hrms"]},
+     "Invalid bench 'main': erpnext_benches[0].sites[0].apps names hrms, which the bench's image does not carry"),
+    ({"erpnext_apps": [NOTES], "erpnext_apps_image": "erpstack/erpnext-apps:v1"},
+     "erpnext_apps_image must be an image repository without a tag"),
+])
+def test_bad_apps_are_refused_with_the_field_named(change, message):
+    variables = inventory(**{k: v for k, v in change.items() if k.startswith("erpnext_")})
+    if "bench_apps" in change:
+        variables["erpnext_benches"][1]["apps"] = change["bench_apps"]
+    if "site_apps" in change:
+        variables["erpnext_benches"][0]["sites"][0]["apps"] = change["site_apps"]
+    with pytest.raises(PlanError) as err:
+        deployment_plan(variables, FACTS)
+    assert message in str(err.value)

@@ -37,6 +37,15 @@ def test_the_release_is_the_exact_version_in_the_tag(reference, version):
     ({"backend": "frappe/erpnext:v16.33.0"}, "frappe/erpnext:v16.32.3", "downgrade", False),
     ({"backend": "frappe/erpnext:v16.32.3"}, "frappe/erpnext:v16", "unknown", False),
     ({"db": "mariadb:11.8.3"}, "frappe/erpnext:v16.32.3", "new", False),
+    # custom apps: the tag's suffix is the hash of the apps, another suffix of the same release is another set of apps
+    ({"backend": "frappe/erpnext:v16.32.3"}, "erpstack/erpnext-apps:v16.32.3-0123456789ab", "apps", False),
+    ({"backend": "erpstack/erpnext-apps:v16.32.3-0123456789ab"}, "erpstack/erpnext-apps:v16.32.3-ba9876543210",
+     "apps", False),
+    ({"backend": "erpstack/erpnext-apps:v16.32.3-0123456789ab"}, "frappe/erpnext:v16.32.3", "apps", False),
+    ({"backend": "erpstack/erpnext-apps:v16.32.3-0123456789ab"}, "mirror.example.net/apps:v16.32.3-0123456789ab",
+     "image", False),
+    ({"backend": "erpstack/erpnext-apps:v16.32.3-0123456789ab"}, "erpstack/erpnext-apps:v16.33.0-ba9876543210",
+     "upgrade", False),
 ])
 def test_what_moving_the_bench_is(running, target, change, major):
     result = bench_release(running, target)

@@ -272,6 +272,50 @@ def cmd_version(ctx, args):
             print(f"{info['app']} {info['version']}")
 
 
+def cmd_build(ctx, args):
+    """frappe.build.bundle: links each app's public/ into sites/assets/<app>, writes its bundles into public/dist
+    (named by their content) and merges them into sites/assets/assets.json, which the pages link through."""
+    import hashlib
+
+    apps = config.get_apps_txt()
+    wanted = [app for name in (args.app, args.apps) if name for app in name.split(",")] or apps
+    unknown = [app for app in wanted if app not in apps]
+    if unknown:
+        raise BenchError(f"Application {unknown[0]} not found in apps.txt")
+    assets = os.path.join(config.sites_path(), "assets")
+    os.makedirs(assets, exist_ok=True)
+    manifest_path = os.path.join(assets, "assets.json")
+    manifest = {}
+    if os.path.exists(manifest_path):
+        with open(manifest_path) as handle:
+            manifest = json.load(handle)
+    for app in wanted:
+        public = os.path.join(config.bench_path(), "apps", app, app, "public")
+        if not os.path.isdir(public):
+            continue
+        link = os.path.join(assets, app)
+        if not os.path.exists(link):
+            os.symlink(public, link)
+        for folder, _dirs, files in os.walk(public):
+            if os.path.join(public, "dist") in (folder, os.path.dirname(folder)):
+                continue
+            for name in sorted(files):
+                if ".bundle." not in name:
+                    continue
+                with open(os.path.join(folder, name), "rb") as handle:
+                    content = handle.read()
+                stem, kind = name.split(".bundle.", 1)
+                built = f"{stem}.bundle.{hashlib.sha256(content).hexdigest()[:8].upper()}.{kind}"
+                os.makedirs(os.path.join(public, "dist", kind), exist_ok=True)
+                with open(os.path.join(public, "dist", kind, built), "wb") as handle:
+                    handle.write(content)
+                manifest[name] = f"/assets/{app}/dist/{kind}/{built}"
+                out(f"  {app}/dist/{kind}/{built}")
+    with open(manifest_path, "w") as handle:
+        json.dump(manifest, handle, indent=1, sort_keys=True)
+    out(f"Compiled assets for {', '.join(wanted)}")
+
+
 def cmd_backup(ctx, args):
     from frappe.backups import new_backup
 
@@ -486,6 +530,16 @@ def build_parsers():
     p = _parser("version", "Show the versions of all the installed apps")
     p.add_argument("-f", "--format", dest="output", choices=["plain", "table", "json", "legacy"], default="legacy")
     parsers["version"] = (p, cmd_version)
+
+    p = _parser("build", "Compile JS and CSS source files")
+    p.add_argument("--app")
+    p.add_argument("--apps")
+    p.add_argument("--hard-link", action="store_true")
+    p.add_argument("--production", action="store_true")
+    p.add_argument("--verbose", action="store_true")
+    p.add_argument("--force", action="store_true")
+    p.add_argument("--save-metafiles", action="store_true")
+    parsers["build"] = (p, cmd_build)
 
     p = _parser("backup", "Backup")
     p.add_argument("--with-files", action="store_true")

@@ -128,8 +128,9 @@ def get_apps_txt():
 
 
 def app_version(app):
+    """The app's __version__, and its git branch (none: the image deletes the apps' .git, as the real one does)."""
     module = importlib.import_module(app)
-    return module.__version__, module.__branch__
+    return module.__version__, getattr(module, "__branch__", "")
 
 
 def app_is_present(app):
