@@ -5,10 +5,12 @@
 #   2. fill erp.example.test's database: `tabGL Entry` (Frappe's columns and indexes) to BENCH_DB_GB GiB, generated
 #      with INSERT ... SELECT from the Sequence engine, plus TODOS ToDo records;
 #   3. playbooks/upgrade.yml to v16.33.0 (a minor release whose patch adds and fills a ToDo column): the window;
-#   4. playbooks/upgrade.yml to v16.34.0 (broken: its patch fails after its DDL): the window and the rollback.
-# Both upgrades take Frappe's logical pre-upgrade backup (bench backup: mariadb-dump | gzip) and the rollback
-# restores it (bench restore): the collection has no physical pre-upgrade path yet, so the physical column is
-# derived from benchmarks/backup_restore.sh's measured dump/restore vs mariadb-backup times on the same data shape.
+#   4. playbooks/upgrade.yml to v16.34.0 (broken: its patch fails after its DDL), twice: physical, then logical
+#      pre-upgrade backup; the window and the rollback of each.
+# The pre-upgrade backup is physical for alpha in the scenario (mariadb-backup of the bench's server, prepared, copied
+# back by a rollback); the logical one (bench backup per site, bench restore by a rollback) is measured on a second
+# broken upgrade with backup_benches.alpha.method=logical as an extra variable. There is one minor release to go to
+# on the stand-in, so the minor upgrade's window is measured with the physical backup only (see the table's note).
 # Times come from ansible.posix.profile_tasks' timestamps: the window runs from the banner of the task that turns
 # maintenance mode on to the banner of the health gate (maintenance is off by then); the rollback from the banner of
 # the first rollback task to the banner of "Record that the rollback finished".
@@ -70,7 +72,7 @@ size=$(db -e "SELECT ROUND(SUM(data_length + index_length) / 1048576) FROM infor
 echo "filled in $(( $(date +%s) - start )) s: $size MiB of tables"
 
 # Molecule's ephemeral directory of the scenario: its inventory and ansible.cfg, as the side effect runs upgrade.yml
-eph=$(ls -dt "$HOME"/.ansible/tmp/molecule.*.upgrade | head -n 1)
+eph=$(find "$HOME/.ansible/tmp" -maxdepth 1 -name 'molecule.*.upgrade' -printf '%T@ %p\n' | sort -rn | head -n 1 | cut -d' ' -f2)
 run_upgrade() {  # name, extra args...
   local name=$1; shift
   ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks ANSIBLE_CONFIG=$eph/ansible.cfg \
@@ -83,26 +85,48 @@ stamp() {  # log, pattern of a task banner: epoch seconds of the profile_tasks l
 }
 span() { echo $(( $(stamp "$1" "$3") - $(stamp "$1" "$2") )); }
 
-echo "upgrade to v16.33.0 ..."
-run_upgrade minor -e alpha_version=v16.33.0
-minor_window=$(span "$out/upgrade-minor.log" "Put every site in maintenance mode" "Check the upgraded bench")
-minor_backup=$(span "$out/upgrade-minor.log" "Back up every site before the switch" "Find each site's pre-upgrade dump")
-grep -q "erpstack-upgrade.*failed=0" "$out/upgrade-minor.log" || { echo "the minor upgrade failed: $out/upgrade-minor.log"; exit 1; }
-echo "upgrade to v16.34.0 (broken) ..."
-run_upgrade broken -e alpha_version=v16.34.0
-grep -q "failed and was rolled back" "$out/upgrade-broken.log" || { echo "no rollback: $out/upgrade-broken.log"; exit 1; }
-broken_backup=$(span "$out/upgrade-broken.log" "Back up every site before the switch" "Find each site's pre-upgrade dump")
-broken_window=$(span "$out/upgrade-broken.log" "Put every site in maintenance mode" "Stop with the reason of the failure")
-rollback=$(span "$out/upgrade-broken.log" "Put the compose file of the previous release back" "Record that the rollback finished")
-restore=$(span "$out/upgrade-broken.log" "Restore each site's database from its pre-upgrade dump" "Clear each site's cache")
-left=$(db "$site_db" -e "SELECT COUNT(*) FROM \`tabGL Entry\`")
-[ "$left" = "$rows" ] || { echo "the rollback lost rows: $left of $rows"; exit 1; }
+logical='{"backup_benches": {"alpha": {"method": "logical"}}}'
+echo "upgrade to v16.33.0, physical pre-upgrade backup ..."
+run_upgrade minor-physical -e alpha_version=v16.33.0
+grep -qE "erpstack-upgrade +: .*failed=0" "$out/upgrade-minor-physical.log" \
+  || { echo "the minor upgrade failed: $out/upgrade-minor-physical.log"; exit 1; }
+m_window=$(span "$out/upgrade-minor-physical.log" "Put every site in maintenance mode" "Check the upgraded bench")
+m_backup=$(span "$out/upgrade-minor-physical.log" "Back up the bench's database server before the switch" "Note the pre-upgrade backup")
+m_migrate=$(span "$out/upgrade-minor-physical.log" "Migrate every site" "Install each site's apps")
+
+for method in physical logical; do
+  echo "upgrade to v16.34.0 (broken), $method pre-upgrade backup ..."
+  if [ "$method" = physical ]; then run_upgrade "broken-$method" -e alpha_version=v16.34.0
+  else run_upgrade "broken-$method" -e alpha_version=v16.34.0 -e "$logical"; fi
+  log=$out/upgrade-broken-$method.log
+  grep -q "failed and was rolled back" "$log" || { echo "no rollback: $log"; exit 1; }
+  if [ "$method" = physical ]; then
+    backup=$(span "$log" "Back up the bench's database server before the switch" "Note the pre-upgrade backup")
+    restore=$(span "$log" "Put the database server's files back" "Start the previous release")
+  else
+    backup=$(span "$log" "Back up every site before the switch" "Find each site's pre-upgrade dump")
+    restore=$(span "$log" "Restore each site's database from its pre-upgrade dump" "Clear each site's cache")
+  fi
+  window=$(span "$log" "Put every site in maintenance mode" "Stop with the reason of the failure")
+  rollback=$(span "$log" "Put the compose file of the previous release back" "Record that the rollback finished")
+  if [ "$method" = physical ]; then
+    b_physical=$backup r_physical=$restore w_physical=$window rb_physical=$rollback
+  else
+    b_logical=$backup r_logical=$restore w_logical=$window rb_logical=$rollback
+  fi
+  left=$(db "$site_db" -e "SELECT COUNT(*) FROM \`tabGL Entry\`")
+  [ "$left" = "$rows" ] || { echo "the $method rollback lost rows: $left of $rows"; exit 1; }
+done
 
 {
-  echo "upgrade of a ${size} MiB site (alpha: erp.example.test + hr.example.test), stand-in, $(nproc) cores"
-  printf '%-44s %8s %8s\n' "" "logical" "of which"
-  printf '%-44s %7ss %8s\n' "minor upgrade: maintenance on -> off" "$minor_window" "backup ${minor_backup}s"
-  printf '%-44s %7ss %8s\n' "broken upgrade: maintenance on -> failed" "$broken_window" "backup ${broken_backup}s"
-  printf '%-44s %7ss %8s\n' "  of which the rollback" "$rollback" "restore ${restore}s"
-  echo "rows of tabGL Entry after the rollback: $left of $rows"
+  echo "upgrade of bench alpha (erp.example.test: ${size} MiB of tables; hr.example.test: empty), stand-in, $(nproc) cores"
+  printf '%-52s %10s %10s %8s\n' "" physical logical ratio
+  row() { printf '%-52s %9ss %9ss %8s\n' "$1" "$2" "$3" "$(awk -v a="$3" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "-" }')"; }
+  row "pre-upgrade backup" "$b_physical" "$b_logical"
+  row "minor upgrade v16.33.0: maintenance on -> off (*)" "$m_window" "$(( m_window - m_backup + b_logical ))"
+  row "broken v16.34.0: maintenance on -> run failed" "$w_physical" "$w_logical"
+  row "  of which the rollback" "$rb_physical" "$rb_logical"
+  row "    of which the data restore" "$r_physical" "$r_logical"
+  echo "(*) measured with the physical backup; the logical figure is that window with the logical backup's measured time"
+  echo "    in place of the physical one (migrate took ${m_migrate}s). Rows of tabGL Entry after both rollbacks: $rows."
 } | tee "$out/upgrade.txt"

@@ -538,6 +538,9 @@ class Plan(object):
                         counts=counts)
         benches = [self.bench(entry, sizing[entry["name"]]) for entry in plan]
         backup = self.backup_part(plan)
+        for bench in benches:
+            # an upgrade backs the bench up the way its backups are taken: physical (mariadb-backup) or logical
+            bench["upgrade_backup"] = backup["config"]["benches"][bench["name"]]["method"]
         traefik = self.traefik_part() if self.traefik else None
         monitoring = self.monitoring_part(plan, backup) if self.monitoring else None
         # unsafe but valid: refused once everything is known to be valid

@@ -50,10 +50,13 @@ def test_the_upgrade_migrated_every_site_with_its_records_intact(truth, site, ve
     assert len(before["records"]) >= 12 and after["records"] == before["records"]
 
 
-@pytest.mark.parametrize("site", ["erp.example.test", "hr.example.test"])
-def test_the_broken_release_was_rolled_back_with_every_record(truth, site):
+@pytest.mark.parametrize("site, version", [
+    ("erp.example.test", "16.33.0"), ("hr.example.test", "16.33.0"),  # physical backup, files copied back
+    ("shop.example.test", "16.32.3"),                                   # logical backup, each dump restored
+])
+def test_the_broken_release_was_rolled_back_with_every_record(truth, site, version):
     upgraded, rolled_back = truth["upgraded"][site], truth["rolled_back"][site]
-    assert rolled_back["frappe"] == "16.33.0"
+    assert rolled_back["frappe"] == version
     assert rolled_back["records"] == upgraded["records"]
     # the failed migration's DDL and data are gone with the restore
     assert rolled_back["columns"] == upgraded["columns"] and "priority_rank" not in rolled_back["columns"]
@@ -67,6 +70,30 @@ def test_the_failure_was_reported_in_one_line_with_the_logs(run_log):
     assert match, text[-3000:]
     assert "Unknown column 'priority_weight'" in match.group(0)
     assert "/opt/erpstack/alpha/upgrade/16.34.0/migrate-SITE.log" in match.group(0)
+
+
+@pytest.mark.parametrize("name, bench, backup, restore", [
+    ("broken", "alpha", "Back up the bench's database server before the switch (mariadb-backup, prepared)",
+     "Put the database server's files back from the pre-upgrade backup (mariadb-backup --copy-back)"),
+    ("broken-logical", "beta", "Back up every site before the switch",
+     "Restore each site's database from its pre-upgrade dump"),
+])
+def test_each_rollback_used_the_bench_backup_method(run_log, name, bench, backup, restore):
+    text = run_log(name)
+    assert recap(text)["failed"] == "1"
+    assert "The upgrade of bench %s to erpstack-test/erpnext:v16.34.0 failed and was rolled back" % bench in text
+    for task in (backup, restore):
+        start = text.index("TASK [erpstack.erpnext.erpnext : %s]" % task)
+        output = text[start:text.index("TASK [", start + 1)]
+        assert "changed: [erpstack-upgrade]" in output, output[:2000]
+
+
+def test_the_physical_backup_is_kept_prepared(host):
+    assert host.file("/opt/erpstack/alpha/upgrade/16.34.0/physical/data/xtrabackup_checkpoints").exists
+    # prepared at backup time: MariaDB 10.11's mariadb-backup marks a prepared full backup "log-applied"
+    checkpoints = host.file("/opt/erpstack/alpha/upgrade/16.34.0/physical/data/xtrabackup_checkpoints").content_string
+    assert re.search(r"^backup_type = (log-applied|full-prepared)$", checkpoints, re.M), checkpoints
+    assert host.file("/opt/erpstack/alpha/upgrade/16.34.0/physical").mode == 0o700
 
 
 def test_the_failed_migration_log_is_kept(host):

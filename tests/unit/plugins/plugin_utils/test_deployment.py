@@ -200,3 +200,8 @@ def test_bad_apps_are_refused_with_the_field_named(change, message):
     with pytest.raises(PlanError) as err:
         deployment_plan(variables, FACTS)
     assert message in str(err.value)
+
+
+def test_an_upgrade_backs_a_bench_up_the_way_its_backups_are_taken():
+    main, shop = deployment_plan(inventory(backup_benches={"shop": {"method": "physical"}}), FACTS)["benches"]
+    assert (main["upgrade_backup"], shop["upgrade_backup"]) == ("logical", "physical")

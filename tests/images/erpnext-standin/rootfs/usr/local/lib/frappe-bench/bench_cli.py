@@ -26,7 +26,7 @@ class CommandFailedError(Exception):
 def run(cmd, cwd):
     """bench.utils.exec_cmd: echo the command, run it, fail as bench does."""
     print(f"$ {cmd}", flush=True)
-    result = subprocess.run(shlex.split(cmd), cwd=cwd)
+    result = subprocess.run(shlex.split(cmd), cwd=cwd, check=False)
     if result.returncode:
         raise CommandFailedError(
             f"subprocess.CalledProcessError: Command '{cmd}' returned non-zero exit status {result.returncode}."
