@@ -56,7 +56,7 @@ SQL
 chunk=400000 done_rows=0
 while [ "$done_rows" -lt "$rows" ]; do
   n=$(( rows - done_rows < chunk ? rows - done_rows : chunk ))
-  db "$site_db" -e "INSERT INTO \`tabGL Entry\` SELECT LEFT(SHA2(seq + $done_rows, 256), 10), NOW(6) - INTERVAL seq MINUTE,
+  db "$site_db" -e "INSERT INTO \`tabGL Entry\` SELECT LEFT(SHA2(seq + $done_rows, 256), 16), NOW(6) - INTERVAL seq MINUTE,
     NOW(6), 'Administrator', 'Administrator', 1, 0, CURDATE() - INTERVAL (seq % 1500) DAY,
     CONCAT('Debtors ', seq % 200, ' - ACME'), 'Customer', CONCAT('CUST-', LPAD(seq % 5000, 5, '0')), 'Main - ACME',
     (seq % 100000) / 7, (seq % 70000) / 3, 'Sales Invoice', CONCAT('ACC-SINV-2026-', LPAD(seq + $done_rows, 8, '0')),
