@@ -106,3 +106,15 @@ def test_the_image_list_follows_the_inventory(tmp_path):
     assert images["monitoring_image_archives"] == []
     assert images["traefik_image_archives"] == ["traefik:v3.7.15"]
     assert images["erpnext_image_archives"][:2] == ["frappe/erpnext:v16.32.3", "frappe/erpnext:v15.85.1"]
+
+
+def test_the_image_list_names_the_base_of_a_bench_with_custom_apps(tmp_path):
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(yaml.safe_dump({"erpnext": {"hosts": {"localhost": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}, "vars": {
+        "erpstack_monitoring": False, "traefik_certificate_resolvers": {}, "traefik_default_certresolver": "",
+        "erpnext_apps": [{"name": "hrms", "url": "https://github.com/frappe/hrms", "ref": "v16.4.1"}],
+        "erpnext_sites": [{"name": "a.localhost", "apps": ["erpnext", "hrms"]}]}}}))
+    (images,) = _images_of(str(inventory)).values()
+    built, base = images["erpnext_image_archives"][:2]
+    assert built.startswith("erpstack/erpnext-apps:v16.32.3-") and base == "frappe/erpnext:v16.32.3"
