@@ -90,8 +90,10 @@ plan:
       description:
         - One entry per bench, with C(name), C(project_dir), C(images), C(sites), C(sites_present), C(sites_absent),
           C(site_hosts), C(check_url), C(secrets) (file, owner, mode and consumers of each), C(rotatable),
-          C(db_scope), C(db_socket), C(db_accounts), C(sizing), C(mariadb) (C(settings) and the C(cnf) file) and
-          C(compose) (the compose document).
+          C(db_scope), C(db_socket), C(db_accounts), C(sizing), C(mariadb) (C(settings) and the C(cnf) file),
+          C(compose) (the compose document), C(build) (the image built for custom apps, with C(image), C(base), C(apps),
+          C(containerfile), C(network); null without custom apps), C(apps) (the apps its image carries) and
+          C(upgrade_backup) (C(physical) or C(logical), the bench's backup method).
       type: list
       elements: dict
     memory:

@@ -165,13 +165,12 @@ class Plan(object):
                             % (name, ", ".join(unpinned)))
         if image_version(images["erpnext"]) is None:
             # a floating tag (v16, version-16) would change the release under the bench without migrating its sites
-            names = [bench.get("name") for bench in self.benches_in() if isinstance(bench, dict)]
-            where = ("erpnext_benches[%d].version" % names.index(name)
-                     if entry.get("version") and name in names else "erpnext_version")
+            bench_at = self._bench_where(name)
+            where = "%s.version" % bench_at if entry.get("version") and bench_at else "erpnext_version"
             raise PlanError("Invalid bench '%s': %s: the image tag %s names no exact release; give one as vX.Y.Z (a "
                             "custom image as vX.Y.Z-SUFFIX): upgrades migrate by the release in the tag"
                             % (name, where, images["erpnext"].rsplit(":", 1)[1]))
-        build = self.custom_build(entry, images["erpnext"])
+        build, apps = self.custom_build(entry, images["erpnext"])
         if build:
             images["erpnext"] = build["image"]
         settings = dict(v["erpnext_mariadb_config"])
@@ -226,8 +225,10 @@ class Plan(object):
             "name": name,
             "project_dir": project_dir,
             "images": images,
-            # the bench's own image (custom apps): built on the host from images.erpnext_base, never pulled
+            # the bench's own image (custom apps): built on the host from build.base, never pulled
             "build": build,
+            # the apps its image carries (frappe, erpnext and the custom ones)
+            "apps": apps,
             "network_subnet": entry["network_subnet"],
             "published": published,
             "sites": entry["sites"],
@@ -271,7 +272,9 @@ class Plan(object):
         return "erpnext_benches[%d]" % names.index(name) if name in names else None
 
     def custom_build(self, entry, base):
-        """The bench's custom image when it has apps beyond the base image's (None otherwise); checks its sites' apps."""
+        """(the bench's custom image, or None without apps beyond the base image's; the apps its image carries).
+
+        Checks the apps, and that its sites name only apps the image carries."""
         v = self.v
         bench_at = self._bench_where(entry["name"])
         own = "apps" in entry and entry["apps"] is not None
@@ -280,7 +283,7 @@ class Plan(object):
             apps = check_apps(entry["apps"] if own else v["erpnext_apps"], where)
         except AppSpecError as exc:
             raise PlanError("Invalid bench '%s': %s" % (entry["name"], exc))
-        available = ["frappe"] + list(BASE_APPS[1:]) + [app["name"] for app in apps]
+        available = list(BASE_APPS) + [app["name"] for app in apps]
         sites_at = ("%s.sites" % bench_at) if bench_at else "erpnext_sites"
         for index, site in enumerate(entry["sites"]):
             unknown = [app for app in site["apps"] if app not in available]
@@ -289,13 +292,13 @@ class Plan(object):
                                 "has %s): add the app to %s with its git URL and pinned ref"
                                 % (entry["name"], sites_at, index, ", ".join(unknown), ", ".join(available), where))
         if not apps:
-            return None
+            return None, available
         if not isinstance(v["erpnext_apps_image"], str) or not IMAGE_REPOSITORY_RE.match(v["erpnext_apps_image"]):
             raise PlanError("Invalid bench '%s': erpnext_apps_image must be an image repository without a tag, such as "
                             "registry.example.com/erp/erpnext, got %r" % (entry["name"], v["erpnext_apps_image"]))
         build = custom_image(v["erpnext_apps_image"], base, apps, "%d.%d.%d" % image_version(base))
         build["network"] = v["erpnext_apps_build_network"]
-        return build
+        return build, available
 
     # -- Traefik ------------------------------------------------------------------------------------------------------
     def traefik_part(self):
