@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: deploy test images-list matrix changelog fresh-host bare-deploy venv lint units molecule images benchmark benchmark-tuning benchmark-backup benchmark-upgrade docs clean
+.PHONY: deploy test images-list matrix changelog fresh-host bare-deploy venv lint units molecule images benchmark benchmark-tuning benchmark-backup benchmark-upgrade benchmark-swarm docs clean
 
 deploy:
 	scripts/deploy.sh
@@ -45,7 +45,7 @@ units: venv
 images:
 	tests/harness/images.sh
 
-SCENARIOS ?= default tls_multisite backup_restore monitoring upgrade
+SCENARIOS ?= default tls_multisite backup_restore monitoring upgrade swarm
 molecule: venv images
 	for s in $(SCENARIOS); do tests/harness/molecule.sh $$s || exit 1; done
 
@@ -69,6 +69,10 @@ benchmark-backup: venv images
 # The maintenance window and the rollback of an upgrade of a BENCH_DB_GB GiB site (the upgrade scenario's target)
 benchmark-upgrade: venv images
 	BENCH_DB_GB=$(BENCH_DB_GB) benchmarks/upgrade.sh
+
+# Throughput through Traefik with 1 and 3 backend tasks on the swarm scenario's three nodes, and failover times
+benchmark-swarm: venv images
+	benchmarks/swarm.sh
 
 docs: venv  ## docs/inventory.md from the roles' argument specs and the schema
 	$(VENV)/bin/python scripts/inventory-doc.py --write

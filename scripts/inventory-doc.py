@@ -31,6 +31,7 @@ ROLE_TITLES = {
     "backup": "Backups (`erpstack.erpnext.backup`)",
     "traefik": "Traefik (`erpstack.erpnext.traefik`)",
     "monitoring": "Monitoring (`erpstack.erpnext.monitoring`)",
+    "swarm": "Docker Swarm (`erpstack.erpnext.swarm`)",
 }
 
 

@@ -79,6 +79,7 @@ class ActionModule(ActionBase):
         false (a value the inventory gives is always seen, as it is by every role)."""
         layers = dict(self._defaults("erpnext"))
         layers.update(self._defaults("backup"))
+        layers.update(self._defaults("swarm"))
         probe = _Variables(self._templar.copy_with_new_env(available_variables=dict(layers, **task_vars)),
                            dict(layers, **task_vars))
         # anything but a boolean is refused by the schema, which reads the monitoring role's specs either way
@@ -112,6 +113,33 @@ class ActionModule(ActionBase):
             errors += daemon_options_errors(deep_merge(base, values.get("docker_daemon_options_extension") or {}))
         return errors
 
+    @staticmethod
+    def _uses_swarm(inputs):
+        benches = inputs["erpnext_benches"] if isinstance(inputs["erpnext_benches"], list) else []
+        return inputs["erpnext_engine"] == "swarm" or any(
+            isinstance(bench, dict) and bench.get("engine") == "swarm" for bench in benches)
+
+    def _swarm_nodes(self, inputs, task_vars):
+        """The Swarm's groups and each node's address and labels, read from the other hosts' variables."""
+        groups = task_vars.get("groups") or {}
+        managers = list(groups.get(str(inputs["swarm_managers_group"])) or [])
+        workers = list(groups.get(str(inputs["swarm_workers_group"])) or [])
+        hostvars = task_vars.get("hostvars") or {}
+        nodes = {}
+        for host in managers + workers:
+            try:
+                own = hostvars[host]
+                address = self._templar.template(own.get("swarm_advertise_addr") or "")
+                if not address:
+                    address = ((self._templar.template(own.get("ansible_facts") or {})).get("default_ipv4") or {}).get(
+                        "address")
+                labels = self._templar.template(own.get("swarm_node_labels") or {})
+            except Exception as exc:  # pylint: disable=broad-except
+                raise PlanError("hostvars[%s]: the swarm_* variables cannot be evaluated: %s"
+                                % (host, str(exc).splitlines()[0]))
+            nodes[host] = {"address": address, "labels": labels}
+        return {"managers": managers, "workers": workers, "nodes": nodes}
+
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
@@ -130,6 +158,7 @@ class ActionModule(ActionBase):
                 raise PlanError("The inventory has %d error(s); nothing was changed:\n- %s" % (
                     len(errors), "\n- ".join(errors)))
             plan = deployment_plan(inputs, {
+                "swarm": self._swarm_nodes(inputs, task_vars) if self._uses_swarm(inputs) else {},
                 "memtotal_mb": facts["memtotal_mb"],
                 "processor_vcpus": facts["processor_vcpus"],
                 "inventory_hostname": task_vars["inventory_hostname"],

@@ -51,6 +51,7 @@ def bench_argument_spec():
     return dict(
         project_dir=dict(type='path', required=True),
         service=dict(type='str', default='backend'),
+        container=dict(type='str'),
         docker_cli=dict(type='path', default='docker'),
     )
 
@@ -254,10 +255,11 @@ class BenchRunner(object):
     ``get_bin_path``, ``fail_json`` and ``no_log_values`` are used.
     """
 
-    def __init__(self, module, project_dir, service='backend', docker_cli='docker'):
+    def __init__(self, module, project_dir, service='backend', docker_cli='docker', container=None):
         self.module = module
         self.project_dir = project_dir
         self.service = service
+        self.container = container
         self.docker_cli = docker_cli
         self.secrets = set()
 
@@ -273,7 +275,7 @@ class BenchRunner(object):
         if not os.path.isdir(self.project_dir):
             raise BenchError('project_dir %s does not exist or is not a directory; it must be the directory '
                              'of the bench\'s compose project.' % self.project_dir)
-        if find_compose_file(self.project_dir) is None:
+        if self.container is None and find_compose_file(self.project_dir) is None:
             raise BenchError('No compose project in %s: expected %s there.'
                              % (self.project_dir, ' or '.join(COMPOSE_FILE_NAMES)))
         if os.sep not in self.docker_cli:
@@ -281,7 +283,10 @@ class BenchRunner(object):
 
     # ----------------------------------------------------------------- argv
     def exec_argv(self, args):
-        """``docker compose exec`` in the bench directory, as user frappe, without a TTY."""
+        """``docker compose exec`` in the bench directory, as user frappe, without a TTY (``docker exec -i`` in
+        ``container`` when one is given)."""
+        if self.container:
+            return [self.docker_cli, 'exec', '-i', '-u', BENCH_USER, '-w', BENCH_DIR, self.container] + list(args)
         return [self.docker_cli, 'compose', '--project-directory', self.project_dir,
                 'exec', '-T', '-u', BENCH_USER, '-w', BENCH_DIR, self.service] + list(args)
 

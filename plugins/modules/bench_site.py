@@ -187,6 +187,13 @@ options:
       - Compose service whose running container executes C(bench).
     type: str
     default: backend
+  container:
+    description:
+      - A running container of the bench's image to execute C(bench) in (C(docker exec)), instead of the compose
+        project's O(service). A bench on Docker Swarm has no compose project, so the erpnext role runs its bench
+        commands in the bench's admin container, which mounts the shared C(sites/) and joins the stack's network.
+      - O(project_dir) then needs no C(compose.yaml).
+    type: str
   docker_cli:
     description:
       - Docker CLI to run. A bare name is looked up in E(PATH).
@@ -649,7 +656,8 @@ def main():
     if problem:
         module.fail_json(msg=problem)
 
-    runner = BenchRunner(module, params['project_dir'], service=params['service'], docker_cli=params['docker_cli'])
+    runner = BenchRunner(module, params['project_dir'], service=params['service'], docker_cli=params['docker_cli'],
+                         container=params['container'])
     site = None
     try:
         runner.check_project()

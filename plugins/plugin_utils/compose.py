@@ -27,24 +27,34 @@ BENCH_HOME = "/home/frappe/frappe-bench"
 ERPNEXT_SERVICES = ("configurator", "backend", "frontend", "websocket", "queue-short", "queue-long", "scheduler")
 LABEL_PREFIX = "com.erpstack"
 
-CONFIGURATOR_SCRIPT = "; ".join([
-    "set -e",
-    "ls -1 apps > sites/apps.txt",
-    "bench set-config -g db_host $$DB_HOST",
-    "bench set-config -gp db_port $$DB_PORT",
-    "bench set-config -gp socketio_port $$SOCKETIO_PORT",
-    # The Redis URLs carry passwords: jq reads them from the secret files, so they never become a process argument
-    # (bench set-config would take them as one). The file is rewritten atomically and stays private (0600).
-    "f=sites/common_site_config.json",
-    't=$$(mktemp "$$f.XXXXXX")',
-    "jq --rawfile c /run/secrets/redis_cache_password --rawfile q /run/secrets/redis_queue_password"
-    ' --arg ch "$$REDIS_CACHE" --arg qh "$$REDIS_QUEUE"'
-    " '.redis_cache = \"redis://:\\($$c | @uri)@\\($$ch)\""
-    " | .redis_queue = \"redis://:\\($$q | @uri)@\\($$qh)\""
-    " | .redis_socketio = .redis_queue'"
-    ' "$$f" > "$$t"',
-    'mv "$$t" "$$f"',
-])
+# The Redis URLs carry passwords: jq reads them from the secret files, so they never become a process argument
+# (bench set-config would take them as one). The file is rewritten atomically and stays private (0600).
+REDIS_SECRET_FILES = (("c", "redis_cache_password"), ("q", "redis_queue_password"))
+REDIS_URLS_FILTER = (
+    '.redis_cache = "redis://:\\($$c | @uri)@\\($$ch)"'
+    ' | .redis_queue = "redis://:\\($$q | @uri)@\\($$qh)"'
+    " | .redis_socketio = .redis_queue"
+)
+
+
+def configurator_script(secret_files=REDIS_SECRET_FILES, extra_filter=""):
+    """The configurator's script: apps.txt and the common site config (``extra_filter``: more jq on the config)."""
+    rawfiles = " ".join("--rawfile %s /run/secrets/%s" % pair for pair in secret_files)
+    return "; ".join([
+        "set -e",
+        "ls -1 apps > sites/apps.txt",
+        "bench set-config -g db_host $$DB_HOST",
+        "bench set-config -gp db_port $$DB_PORT",
+        "bench set-config -gp socketio_port $$SOCKETIO_PORT",
+        "f=sites/common_site_config.json",
+        't=$$(mktemp "$$f.XXXXXX")',
+        "jq %s" % rawfiles + ' --arg ch "$$REDIS_CACHE" --arg qh "$$REDIS_QUEUE"'
+        " '" + REDIS_URLS_FILTER + extra_filter + "'" + ' "$$f" > "$$t"',
+        'mv "$$t" "$$f"',
+    ])
+
+
+CONFIGURATOR_SCRIPT = configurator_script()
 # Redis reads its password from the secret file at start; the generated config lives on a private tmpfs.
 REDIS_START = (
     "umask 077 && printf 'requirepass %s\\n' \"$$(cat /run/secrets/{secret})\" > /run/redis/auth.conf"

@@ -31,6 +31,17 @@ from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring_stack 
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.plan import bench_plan
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.policy import policy_errors
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.release import image_version
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.swarm import (
+    DB_FENCE,
+    DB_POSITION,
+    DB_PROMOTE,
+    REPLICA_STATUS,
+    bench_replicas,
+    replica_seed,
+    swarm_secrets,
+    swarm_stack,
+    swarm_topology,
+)
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.sizing import (
     SizingError,
     bench_sizing,
@@ -159,6 +170,9 @@ class Plan(object):
             "mariadb": "%s:%s" % (v["erpnext_mariadb_image"], v["erpnext_mariadb_version"]),
             "redis": "%s:%s" % (v["erpnext_redis_image"], v["erpnext_redis_version"]),
         }
+        if entry.get("engine", v["erpnext_engine"]) == "swarm":
+            # the proxy that follows each Redis primary (plugin_utils/swarm.py)
+            images["haproxy"] = "%s:%s" % (v["swarm_haproxy_image"], v["swarm_haproxy_version"])
         unpinned = [image for image in images.values() if not is_pinned(image)]
         if unpinned:
             raise PlanError("Invalid bench '%s': images must be pinned to an exact tag, never 'latest' (unpinned: %s)"
@@ -182,7 +196,15 @@ class Plan(object):
         published = entry.get("frontend_published", v["erpnext_frontend_published"])
         present = [s for s in entry["sites"] if s["state"] == "present"]
         absent = [s for s in entry["sites"] if s["state"] == "absent"]
+        engine = self.engine(entry)
         secrets = dict((key, dict(spec, file="./secrets/%s" % key)) for key, spec in BENCH_SECRETS.items())
+        if engine == "swarm":
+            # the Sentinels' own password (only Docker secrets on Swarm: no compose service reads it)
+            secrets["redis_sentinel_password"] = {"owner": 0, "group": 0, "mode": "0400", "consumers": [],
+                                                  "file": "./secrets/redis_sentinel_password"}
+            if v["swarm_db_replica"]:
+                secrets["db_replication_password"] = {"owner": 0, "group": 0, "mode": "0400", "consumers": [],
+                                                      "file": "./secrets/db_replication_password"}
         document = {
             "name": name,
             "images": images,
@@ -218,7 +240,25 @@ class Plan(object):
             } if self.traefik else {},
             "extension": deep_merge(v["erpnext_compose_extension"], entry.get("compose_extension") or {}),
         }
-        rotatable = (sorted(secrets, key=list(BENCH_SECRETS).index)
+        compose = _stage("compose_project", compose_project, document)
+        stack = None
+        if engine == "swarm":
+            try:
+                replicas = bench_replicas(entry.get("replicas"), self._bench_where(name) or "erpnext_benches[0]")
+            except BenchSpecError as exc:
+                raise PlanError("Invalid bench '%s': %s" % (name, exc))
+            storage = self.v["swarm_storage"] if isinstance(self.v["swarm_storage"], dict) else {}
+            stack = _stage("swarm stack", swarm_stack, compose, {
+                "replicas": replicas,
+                "sites_dir": "%s/%s/sites" % (str(storage.get("mount", "/mnt/erpstack")).rstrip("/"), name),
+                "project_dir": project_dir,
+                "secrets": swarm_secrets(secrets, name),
+                "registry": self.v["swarm_registry"],
+                "images": {"haproxy": images["haproxy"]},
+                "db_replica": bool(v["swarm_db_replica"]),
+                "check_host": present[0]["host"] if present else "",
+            })
+        rotatable = (sorted((key for key in secrets if key in BENCH_SECRETS), key=list(BENCH_SECRETS).index)
                      + ["admin_password." + s["name"] for s in present if not s["has_admin_password"]]
                      + ["db_password." + s["name"] for s in present])
         return {
@@ -258,11 +298,66 @@ class Plan(object):
                 {"user": v["erpnext_db_exporter_user"], "secret": "db_exporter_password",
                  "priv": "*.*:PROCESS,BINLOG MONITOR/performance_schema.*:SELECT",
                  "resource_limits": {"MAX_USER_CONNECTIONS": 3}},
-            ],
+            ] + ([
+                # the replica's: seeds it (a consistent dump with its GTID position), then replicates
+                {"user": v["swarm_db_replication_user"], "secret": "db_replication_password",
+                 "priv": "*.*:REPLICATION SLAVE,SELECT,SHOW VIEW,TRIGGER,EVENT,LOCK TABLES,RELOAD,BINLOG MONITOR",
+                 "resource_limits": {}},
+            ] if "db_replication_password" in secrets else []),
             "sizing": sizing,
             "mariadb": {"settings": settings, "cnf": cnf},
-            "compose": _stage("compose_project", compose_project, document),
+            "engine": engine,
+            "compose": compose,
+            # engine swarm: the stack document of the same bench (plugin_utils/swarm.py), deployed from one manager
+            "stack": stack,
+            "swarm_secrets": swarm_secrets(secrets, name) if stack else {},
+            # engine swarm with a replica: the scripts the role and playbooks/failover_db.yml run in the database's
+            # containers (docker exec ... sh -s: each on standard input, the passwords read from the Docker secrets)
+            "db_replication": {
+                "status": REPLICA_STATUS, "seed": replica_seed(v["swarm_db_replication_user"]),
+                "position": DB_POSITION, "fence": DB_FENCE, "promote": DB_PROMOTE,
+            } if "db_replication_password" in secrets else None,
         }
+
+    def engine(self, entry):
+        """compose (one host) or swarm; a bench's replicas need swarm."""
+        engine = entry.get("engine", self.v["erpnext_engine"])
+        where = self._bench_where(entry["name"])
+        at = ("%s.engine" % where) if where and "engine" in entry else "erpnext_engine"
+        if engine not in ("compose", "swarm"):
+            raise PlanError("Invalid bench '%s': %s must be compose or swarm, not %r" % (entry["name"], at, engine))
+        if engine == "compose" and entry.get("replicas") is not None:
+            raise PlanError("Invalid bench '%s': %s.replicas needs engine swarm: on Compose one host runs one backend "
+                            "per bench (set %s: swarm, with the swarm_* variables)"
+                            % (entry["name"], where or "erpnext_benches[0]", at))
+        return engine
+
+    def swarm_settings(self):
+        v = self.v
+        return {
+            "managers_group": v["swarm_managers_group"],
+            "workers_group": v["swarm_workers_group"],
+            "edge_nodes": v["swarm_edge_nodes"],
+            "db_primary": v["swarm_db_primary"],
+            "db_replica": v["swarm_db_replica"],
+            "storage": v["swarm_storage"],
+            "dispatcher_heartbeat_seconds": v["swarm_dispatcher_heartbeat_seconds"],
+        }
+
+    def swarm_part(self, benches):
+        """The cluster the swarm role forms, when a bench runs on Swarm (else None)."""
+        if not any(bench["engine"] == "swarm" for bench in benches):
+            return None
+        cluster = self.facts.get("swarm") or {}
+        try:
+            topology = swarm_topology(cluster.get("managers") or [], cluster.get("workers") or [],
+                                      cluster.get("nodes") or {}, self.swarm_settings(),
+                                      self.facts["inventory_hostname"])
+        except BenchSpecError as exc:
+            raise PlanError("Swarm settings: %s" % exc)
+        topology["benches"] = [bench["name"] for bench in benches if bench["engine"] == "swarm"]
+        topology["registry"] = self.v["swarm_registry"]
+        return topology
 
     def _bench_where(self, name):
         """The inventory path of a bench: erpnext_benches[i], or nothing for the single bench of erpnext_sites."""
@@ -301,7 +396,7 @@ class Plan(object):
         return build, available
 
     # -- Traefik ------------------------------------------------------------------------------------------------------
-    def traefik_part(self):
+    def traefik_part(self, swarm=False):
         v = self.v
         image = "%s:%s" % (v["traefik_image"], v["traefik_version"])
         certificates = list(v["traefik_certificates"]) + ([v["traefik_default_certificate"]]
@@ -335,6 +430,7 @@ class Plan(object):
             "dashboard": {"enabled": v["traefik_dashboard_enabled"], "host": v["traefik_dashboard_host"]},
             "log_level": v["traefik_log_level"],
             "static_extension": v["traefik_static_extension"],
+            "swarm": swarm,
         }
         config = _stage("traefik", traefik_configuration, settings)
         # a change of the static configuration changes the hash label, which recreates the container (the dynamic
@@ -438,6 +534,10 @@ class Plan(object):
             },
             "benches": benches,
         }
+        for entry in plan:
+            if entry.get("engine", v["erpnext_engine"]) == "swarm":
+                # not yet: the backup role reaches a bench through its compose project (docs/swarm.md)
+                benches[entry["name"]]["enabled"] = False
         enabled = [name for name, spec in benches.items() if spec["enabled"]]
         return {
             "config": config,
@@ -544,8 +644,14 @@ class Plan(object):
         for bench in benches:
             # an upgrade backs the bench up the way its backups are taken: physical (mariadb-backup) or logical
             bench["upgrade_backup"] = backup["config"]["benches"][bench["name"]]["method"]
-        traefik = self.traefik_part() if self.traefik else None
-        monitoring = self.monitoring_part(plan, backup) if self.monitoring else None
+        swarm = self.swarm_part(benches)
+        traefik = self.traefik_part(swarm is not None) if self.traefik else None
+        if traefik:
+            # on a Swarm the network is an attachable overlay, created by a manager, that Traefik and the stacks share
+            traefik["network_driver"] = "overlay" if swarm else "bridge"
+        # not yet for the benches on Swarm: the monitoring stack reaches a bench through its compose networks
+        on_compose = [entry for entry, bench in zip(plan, benches) if bench["engine"] == "compose"]
+        monitoring = self.monitoring_part(on_compose, backup) if self.monitoring else None
         # unsafe but valid: refused once everything is known to be valid
         refused = policy_errors(v, plan)
         if refused:
@@ -561,6 +667,7 @@ class Plan(object):
                        "benches_mb": dict((name, sum(s["memory_mib"] for s in spec["services"].values()))
                                           for name, spec in sizing.items())},
             "traefik": traefik,
+            "swarm": swarm,
             "backup": backup,
             "monitoring": monitoring,
         }

@@ -29,6 +29,7 @@ RESERVED_BENCH_NAMES = ("traefik", "monitoring")
 BENCH_OVERRIDES = (
     "version", "network_subnet", "frontend_published", "gunicorn_workers", "gunicorn_threads",
     "queue_short_workers", "queue_long_workers", "compose_extension", "tls_resolver", "apps",
+    "engine", "replicas",
 )
 SITE_KEYS = ("name", "apps", "admin_password", "default", "state", "domains", "tls_resolver")
 

@@ -28,8 +28,8 @@ import yaml
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.sizing import SERVICES
 
 # The prefixes of the roles' public variables: any other variable with one of these is a mistake
-PREFIXES = ("erpnext_", "traefik_", "backup_", "monitoring_", "docker_", "erpstack_")
-ROLES = ("deployment", "docker", "erpnext", "backup", "traefik", "monitoring")
+PREFIXES = ("erpnext_", "traefik_", "backup_", "monitoring_", "docker_", "erpstack_", "swarm_")
+ROLES = ("deployment", "docker", "erpnext", "backup", "traefik", "monitoring", "swarm")
 SECRET = "(secret, not shown)"
 
 # Mappings keyed by a name the operator chooses; the shape of each value. A string names a top-level option whose

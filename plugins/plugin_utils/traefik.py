@@ -31,7 +31,7 @@ DASHBOARD_AUTH = "erpstack-dashboard-auth"
 SETTINGS = (
     "network", "email", "ca_server", "ca_bundle", "resolvers", "default_resolver", "tls_min_version",
     "cipher_suites", "hsts_max_age", "hsts_include_subdomains", "hsts_preload", "frame_options", "referrer_policy",
-    "certificates", "default_certificate", "dashboard", "log_level", "static_extension",
+    "certificates", "default_certificate", "dashboard", "log_level", "static_extension", "swarm",
 )
 
 
@@ -160,6 +160,11 @@ def traefik_configuration(settings):
             "file": {"directory": CONTAINER_DIR + "/dynamic", "watch": True},
         },
     }
+    if settings.get("swarm"):
+        # the benches with engine swarm: their services' labels, read from this node's manager API; routes go to
+        # task addresses on the shared overlay network (there is no IPVS for a service's virtual address)
+        static["providers"]["swarm"] = {"exposedByDefault": False, "network": settings["network"],
+                                        "endpoint": "unix:///var/run/docker.sock", "refreshSeconds": 2}
     if static_resolvers:
         static["certificatesResolvers"] = static_resolvers
     dashboard = settings.get("dashboard") or {}

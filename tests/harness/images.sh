@@ -20,6 +20,7 @@ images=(
   "erpnext-v16-33|tests/images/erpnext-standin|$ns/erpnext:v16.33.0|FRAPPE_VERSION=16.33.0|debian"
   "erpnext-v16-34|tests/images/erpnext-standin|$ns/erpnext:v16.34.0|FRAPPE_VERSION=16.34.0 BROKEN_MIGRATION=1|debian"
   "traefik|tests/images/traefik|$ns/traefik:v3.7.15||debian"
+  "haproxy|tests/images/haproxy|$ns/haproxy:2.6||debian"
   "pebble|tests/images/pebble|$ns/pebble:2.4.0||debian"
   "rclone|tests/images/rclone|$ns/rclone:1.75.2||debian"
   "sysbench|tests/images/sysbench|$ns/sysbench:1.0||debian"

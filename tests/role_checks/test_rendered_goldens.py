@@ -34,22 +34,33 @@ SCENARIOS = sorted(name for name in os.listdir(os.path.join(ROOT, "molecule"))
 
 
 def _scenario_inventory(name, directory):
-    """The scenario's inventory as Molecule writes it: the base config's and the scenario's group_vars, host_vars."""
-    host = "erpstack-%s" % name
+    """The scenario's inventory as Molecule writes it: its platforms in their groups, the base config's and the
+    scenario's group_vars, and each platform's host_vars."""
+    platforms = [{"name": "erpstack-%s" % name, "groups": ["erpnext"]}]
+    group_vars = {}
     host_vars = {}
     for path in (os.path.join(ROOT, ".config", "molecule", "config.yml"),
                  os.path.join(ROOT, "molecule", name, "molecule.yml")):
         with open(path) as handle:
-            inventory = (yaml.safe_load(handle).get("provisioner") or {}).get("inventory") or {}
+            config = yaml.safe_load(handle)
+        inventory = (config.get("provisioner") or {}).get("inventory") or {}
         for group in ("all", "erpnext"):
-            host_vars.update((inventory.get("group_vars") or {}).get(group) or {})
-        host_vars.update((inventory.get("host_vars") or {}).get(host) or {})
+            group_vars.update((inventory.get("group_vars") or {}).get(group) or {})
+        for host, values in ((inventory.get("host_vars") or {}).items()):
+            host_vars.setdefault(host, {}).update(values or {})
+        if path.endswith(os.path.join(name, "molecule.yml")) and config.get("platforms"):
+            platforms = config["platforms"]
     # values the scenario reads from its test images at run time (only their presence shapes the files)
-    if "traefik_acme_ca_bundle" in host_vars:
-        host_vars["traefik_acme_ca_bundle"] = "-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n"
+    if "traefik_acme_ca_bundle" in group_vars:
+        group_vars["traefik_acme_ca_bundle"] = "-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n"
+    groups = {}
+    for platform in platforms:
+        values = dict(group_vars, **host_vars.get(platform["name"], {}))
+        for group in platform.get("groups") or ["erpnext"]:
+            groups.setdefault(group, {"hosts": {}})["hosts"][platform["name"]] = values
     path = os.path.join(directory, "hosts.yml")
     with open(path, "w") as handle:
-        yaml.safe_dump({"erpnext": {"hosts": {host: host_vars}}}, handle)
+        yaml.safe_dump(groups, handle)
     return path
 
 

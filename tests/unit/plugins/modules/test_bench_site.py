@@ -564,3 +564,17 @@ def test_db_password_script_takes_the_site_name_literally(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert json.loads(config.read_text())['db_password'] == 'new'
     assert not (tmp_path / 'pwned').exists()
+
+
+def test_a_container_runs_bench_by_docker_exec_with_stdin_and_no_compose_project(tmp_path):
+    class Module(object):
+        no_log_values = set()
+
+        def get_bin_path(self, name, required=False):
+            return '/testbin/' + name
+
+    runner = _bench.BenchRunner(Module(), str(tmp_path), container='main_admin')
+    runner.check_project()  # a Swarm bench's directory holds no compose.yaml
+    assert runner.bench_argv(['list-apps'], site='erp.example.com') == [
+        '/testbin/docker', 'exec', '-i', '-u', 'frappe', '-w', '/home/frappe/frappe-bench', 'main_admin',
+        'bench', '--site', 'erp.example.com', 'list-apps']

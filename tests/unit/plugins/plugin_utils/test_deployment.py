@@ -31,7 +31,7 @@ SECRETS = {
 def _defaults():
     """The roles' defaults, with their few templated values resolved as Ansible would for this host."""
     variables = {}
-    for role in ("erpnext", "backup", "traefik", "monitoring"):
+    for role in ("erpnext", "backup", "traefik", "monitoring", "swarm"):
         with open(os.path.join(ROOT, "roles", role, "defaults", "main.yml")) as handle:
             variables.update(yaml.safe_load(handle))
     variables.update(erpnext_proxy_network="traefik-public", erpnext_tls_resolver="letsencrypt",

@@ -79,7 +79,7 @@ def test_absent_sites_free_their_domains():
     (lambda b: b[1].update(name="Beta"), "bench 'Beta': the name must be lower-case"),
     (lambda b: b[1].update(name="monitoring"), "bench 'monitoring': the name is reserved for a shared stack"),
     (lambda b: b[1].update(name="traefik"), "bench 'traefik': the name is reserved for a shared stack"),
-    (lambda b: b[1].update(replicas=3), "unknown keys replicas"),
+    (lambda b: b[1].update(replica=3), "unknown keys replica"),
     (lambda b: b[0]["sites"][1].update(domain="x.example.com"), "unknown keys domain"),
     (lambda b: b[0]["sites"].append({"name": "hr-example.com"}), "router name clashes with site 'hr.example.com'"),
     (lambda b: b[0]["sites"][1].update(default=True), "at most one site may be the default"),

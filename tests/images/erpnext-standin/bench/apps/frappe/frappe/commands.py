@@ -183,20 +183,21 @@ def cmd_list_apps(ctx, args):
 
 
 def clear_site_cache(conf):
-    """Delete the site's keys (`<db_name>|*`) from redis_cache, authenticating with the URL's credentials.
+    """Delete the site's keys (`<db_name>|*`) from redis_cache (or the master of the Sentinel service that replaces it,
+    as frappe.cache is made by `setup_cache`), authenticating with the configured credentials.
 
     Stricter than Frappe, whose RedisWrapper silently ignores an unreachable cache or rejected credentials: the stand-in
     reports the error (credentials masked) and the command exits 1."""
     import redis
 
-    url = conf.get("redis_cache") or "redis://127.0.0.1:13000"
+    target = redis_wrapper.Target(conf, "redis_cache")
     try:
-        client = redis_wrapper.connect(url)
+        client = redis_wrapper.setup_cache(conf)
         keys = list(client.scan_iter(match=redis_wrapper.make_key(conf["db_name"], "*"), count=500))
         if keys:
             client.delete(*keys)
     except (redis.exceptions.RedisError, ValueError) as err:
-        raise BenchError(redis_wrapper.describe_error(err, url)) from None
+        raise BenchError(redis_wrapper.describe_error(err, target)) from None
 
 
 def cmd_migrate(ctx, args):
@@ -209,7 +210,8 @@ def cmd_migrate(ctx, args):
         try:
             conf, conn = site_connection(site)
             try:
-                # SiteMigration.required_services_running: a TCP check of redis_cache (frappe.utils.connections).
+                # SiteMigration.required_services_running: a TCP check of the redis_cache URL (frappe.utils.connections
+                # check_redis), made even when redis_cache_sentinel_enabled replaces that URL for the cache itself.
                 if not redis_wrapper.is_open(conf.get("redis_cache") or "redis://127.0.0.1:13000"):
                     out("Service redis_cache is not running.")
                     raise BenchError(

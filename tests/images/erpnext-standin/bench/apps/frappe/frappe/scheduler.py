@@ -1,6 +1,8 @@
 """`bench schedule`: every tick (common config `scheduler_tick_interval`, default 60 s, as in Frappe) enqueue a
 `frappe.scheduler` job on `rq:queue:default` for each site whose scheduler is enabled and that is not in
-maintenance mode. It authenticates with the credentials of the `redis_queue` URL, which it only logs masked."""
+maintenance mode. Its connection is Frappe's enqueue connection (`queue_connection()`, RedisQueue.get_connection): the
+`redis_queue` URL, with whose credentials it authenticates and which it only logs masked, or the master of the Sentinel
+service `redis_queue_master_service` when `redis_queue_sentinel_enabled` (found again after a failover)."""
 
 import json
 import signal
@@ -12,15 +14,16 @@ import redis
 
 from frappe import conf as config
 from frappe import database as db
-from frappe.utils.redis_wrapper import connect, describe_error, get_url, mask_url
+from frappe.utils.redis_wrapper import Target, describe_error, get_url, queue_connection
 from frappe.worker import log
 
 
 class Scheduler:
-    def __init__(self, url):
+    def __init__(self, conf):
         self.stopping = False
-        self.url = url
-        self.client = connect(url)
+        self.conf = conf
+        self.target = Target(conf, "redis_queue")
+        self.client = None
 
     def stop(self, signum, frame):
         self.stopping = True
@@ -57,13 +60,13 @@ class Scheduler:
                 )
                 log(f"{site}: enqueued frappe.scheduler on default")
             except redis.exceptions.RedisError as err:
-                log(f"{site}: cannot enqueue ({describe_error(err, self.url)}); retrying next tick")
+                log(f"{site}: cannot enqueue ({describe_error(err, self.target)}); retrying next tick")
 
     def run(self):
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
-        log(f"Connecting to {mask_url(self.url)}")
-        self.client.ping()
+        log(f"Connecting to {self.target.describe()}")
+        self.client = queue_connection(self.conf)  # PINGs
         log("Scheduler started")
         while not self.stopping:
             deadline = time.monotonic() + self.tick_interval()
@@ -77,9 +80,12 @@ class Scheduler:
 
 def start_scheduler():
     """Exit 1 when redis_queue is unreachable or rejects the credentials at start."""
-    url = get_url("redis_queue")
+    conf = config.get_common_config()
+    target = Target(conf, "redis_queue")
+    if not target.sentinel:
+        get_url("redis_queue", conf)
     try:
-        return Scheduler(url).run()
+        return Scheduler(conf).run()
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, ValueError) as err:
-        print(describe_error(err, url), file=sys.stderr, flush=True)
+        print(describe_error(err, target), file=sys.stderr, flush=True)
         return 1

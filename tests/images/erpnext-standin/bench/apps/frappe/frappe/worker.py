@@ -4,8 +4,12 @@ consumes jobs from the `rq:queue:<name>` lists.
 A job is a JSON object {"site": ..., "method": ...}; the stand-in logs it and counts it in the worker's hash
 (successful_job_count / failed_job_count) instead of running Python code.
 
-The `redis_queue` URL may carry credentials (`redis://:PASSWORD@host:port`): every connection, including each
-reconnection, authenticates with them. A rejected password at start is fatal (exit 1); the URL is only logged masked.
+The connection comes from `queue_connection()` (Frappe's RedisQueue.get_connection): the `redis_queue` URL, whose
+credentials (`redis://:PASSWORD@host:port`) every connection, including each reconnection, authenticates with; or,
+with `redis_queue_sentinel_enabled`, the master of `redis_queue_master_service` as the sentinels name it on each new
+connection (redis-py's SentinelConnectionPool, as RQ uses it in Frappe), so that after a failover the reconnect loop
+reaches the promoted replica. A rejected password or no reachable master at start is fatal (exit 1); URLs and
+passwords are only logged masked.
 """
 
 import contextlib
@@ -19,7 +23,8 @@ import uuid
 
 import redis
 
-from frappe.utils.redis_wrapper import describe_error, get_url, mask_url
+from frappe import conf as config
+from frappe.utils.redis_wrapper import Target, describe_error, get_url, queue_connection
 
 WORKER_TTL = 420  # RQ's default worker_ttl
 DEQUEUE_TIMEOUT = 2  # seconds; short, so heartbeats and shutdown stay prompt
@@ -30,7 +35,7 @@ def log(message):
 
 
 class Worker:
-    def __init__(self, queues, url, quiet=False):
+    def __init__(self, queues, conf, quiet=False):
         self.queues = queues
         self.quiet = quiet
         self.name = uuid.uuid4().hex
@@ -38,15 +43,17 @@ class Worker:
         self.stopping = False
         self.successful = 0
         self.failed = 0
-        self.url = url
-        # client_name: every (re)connection announces itself with CLIENT SETNAME, as RQ names its connection.
-        pool = redis.ConnectionPool.from_url(
-            self.url,
-            client_name=self.key,
-            socket_connect_timeout=5,
-            socket_timeout=DEQUEUE_TIMEOUT + 10,
+        self.conf = conf
+        self.target = Target(conf, "redis_queue")
+        self.client = None
+
+    def connect(self):
+        """RedisQueue.get_connection (PINGs). client_name: every (re)connection announces itself with CLIENT SETNAME,
+        as RQ names its connection; one connection of that pool carries the worker's commands."""
+        conn = queue_connection(
+            self.conf, client_name=self.key, socket_connect_timeout=5, socket_timeout=DEQUEUE_TIMEOUT + 10
         )
-        self.client = redis.Redis(connection_pool=pool, single_connection_client=True)
+        self.client = redis.Redis(connection_pool=conn.connection_pool, single_connection_client=True)
 
     def register(self):
         """register_birth(): named connection, worker hash, membership of rq:workers and per-queue sets."""
@@ -114,24 +121,34 @@ class Worker:
     def work(self):
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
-        log(f"Connecting to {mask_url(self.url)}")
+        log(f"Connecting to {self.target.describe()}")
+        self.connect()
         self.register()
         log(f"Worker {self.key} started with PID {os.getpid()}")
         log(f"*** Listening on {','.join(self.queues)}...")
         keys = [f"rq:queue:{queue}" for queue in self.queues]
         backoff = 1
+        registered = True
         while not self.stopping:
             try:
+                if not registered:
+                    # the first command after a lost connection opens a new one (with Sentinel: to the master the
+                    # sentinels name now); the registration may be gone with the old server, so register again
+                    self.register()
+                    registered = True
+                    log(f"Reconnected to Redis as {self.key}")
                 item = self.client.blpop(keys, timeout=DEQUEUE_TIMEOUT)
                 if item:
                     self.perform(*item)
                 self.heartbeat()
                 backoff = 1
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as err:
-                log(f"Lost connection to Redis ({describe_error(err, self.url)}); reconnecting in {backoff}s")
+                verb = "Lost connection to Redis" if registered else "Reconnection failed"
+                registered = False
+                log(f"{verb} ({describe_error(err, self.target)}); reconnecting in {backoff}s")
+                self.client.connection.disconnect()
                 self._sleep(backoff)
                 backoff = min(backoff * 2, 10)
-                self._reconnect()
         with contextlib.suppress(redis.exceptions.RedisError):
             self.unregister()
         log(f"Worker {self.key}: stopped")
@@ -142,24 +159,17 @@ class Worker:
         while not self.stopping and time.monotonic() < end:
             time.sleep(0.2)
 
-    def _reconnect(self):
-        """After a Redis restart the registration is gone: register again on the new connection."""
-        if self.stopping:
-            return
-        try:
-            self.client.connection.disconnect()
-            self.register()
-            log(f"Reconnected to Redis as {self.key}")
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-            pass
-
 
 def start_worker(queues, quiet=False):
     """Exit 1 when Redis is unreachable or rejects the credentials at start (redis-py's AuthenticationError, e.g.
-    `invalid username-password pair or user is disabled.`, is a ConnectionError)."""
-    url = get_url("redis_queue")
+    `invalid username-password pair or user is disabled.`, is a ConnectionError; so is redis-py's MasterNotFoundError
+    when no sentinel names a reachable master)."""
+    conf = config.get_common_config()
+    target = Target(conf, "redis_queue")
+    if not target.sentinel:
+        get_url("redis_queue", conf)
     try:
-        return Worker(queues, url, quiet=quiet).work()
+        return Worker(queues, conf, quiet=quiet).work()
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, ValueError) as err:
-        print(describe_error(err, url), file=sys.stderr, flush=True)
+        print(describe_error(err, target), file=sys.stderr, flush=True)
         return 1

@@ -1,0 +1,252 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 erpstack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The Swarm view of the plan: the cluster's checks, and a bench's stack document rendered from its compose one."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+import os
+
+import pytest
+
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.deployment import PlanError, deployment_plan
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.swarm import bench_replicas, swarm_topology
+
+from ansible_collections.erpstack.erpnext.tests.unit.plugins.plugin_utils.test_deployment import FACTS, inventory
+
+GOLDEN = os.path.join(os.path.dirname(__file__), "golden", "swarm_stack.json")
+NODES = {"n1": {"address": "10.0.0.1", "labels": {}}, "n2": {"address": "10.0.0.2", "labels": {"rack": "b"}},
+         "n3": {"address": "10.0.0.3", "labels": {}}, "n4": {"address": "10.0.0.4", "labels": {}}}
+GLUSTER = {"type": "glusterfs", "servers": ["n1", "n2", "n3"]}
+
+
+def settings(**extra):
+    base = {"managers_group": "erpstack_swarm_managers", "workers_group": "erpstack_swarm_workers", "edge_nodes": [],
+            "db_primary": "n1", "db_replica": "n2", "storage": GLUSTER, "dispatcher_heartbeat_seconds": 5}
+    base.update(extra)
+    return base
+
+
+def swarm_facts(managers=("n1", "n2", "n3"), workers=("n4",), host="n1"):
+    return dict(FACTS, inventory_hostname=host,
+                swarm={"managers": list(managers), "workers": list(workers), "nodes": copy.deepcopy(NODES)})
+
+
+def swarm_inventory(**extra):
+    variables = inventory(erpnext_engine="swarm", swarm_db_primary="n1", swarm_db_replica="n2", swarm_storage=GLUSTER,
+                          erpstack_monitoring=False)
+    variables["erpnext_benches"] = [{"name": "main", "replicas": {"backend": 3},
+                                     "sites": [{"name": "erp.example.com", "apps": ["erpnext"]}]}]
+    variables.update(extra)
+    return variables
+
+
+def test_the_topology_names_the_bootstrap_manager_and_every_node_label():
+    topology = swarm_topology(["n1", "n2", "n3"], ["n4"], NODES, settings(), "n4")
+    assert topology["bootstrap"] == "n1" and topology["role"] == "worker"
+    assert topology["advertise_addr"] == "10.0.0.4"
+    assert topology["node_labels"]["n1"] == {"erpstack.zone": "n1", "erpstack.edge": "true", "erpstack.db": "primary"}
+    assert topology["node_labels"]["n2"] == {"erpstack.zone": "n2", "rack": "b", "erpstack.edge": "true",
+                                             "erpstack.db": "replica"}
+    assert topology["node_labels"]["n4"] == {"erpstack.zone": "n4"}
+    assert topology["storage"] == {"type": "glusterfs", "mount": "/mnt/erpstack", "volume": "erpstack",
+                                   "brick_dir": "/srv/erpstack/gluster/brick", "servers": ["n1", "n2", "n3"],
+                                   "arbiter": False, "source": "", "options": ""}
+
+
+@pytest.mark.parametrize("managers, workers, extra, message", [
+    ([], ["n1"], {}, "needs managers: the inventory group erpstack_swarm_managers is empty"),
+    (["n1", "n2"], [], {}, "has 2 hosts: a Swarm needs an odd number of managers"),
+    (["n1"], ["n1"], {}, "in both erpstack_swarm_managers and erpstack_swarm_workers"),
+    (["n1", "n2", "n3"], [], {"db_replica": "n1"}, "swarm_db_primary and swarm_db_replica are both n1"),
+    (["n1", "n2", "n3"], [], {"db_primary": "n9"}, "swarm_db_primary: n9 is not a node of the swarm"),
+    (["n1", "n2", "n3"], [], {"storage": {}}, "a bench on several nodes needs sites/ on shared storage"),
+    (["n1", "n2", "n3"], [], {"storage": {"type": "glusterfs", "servers": ["n1", "n2"]}},
+     "GlusterFS needs 3 (replica 3, or 2 and an arbiter"),
+    (["n1", "n2", "n3"], [], {"storage": {"type": "nfs", "source": "fileserver"}},
+     "swarm_storage.source must be an NFS export as server:/path"),
+    (["n1", "n2", "n3"], [], {"storage": {"type": "nfs", "source": "fs:/x", "servers": ["n1"]}},
+     "swarm_storage has unknown keys for type nfs: servers"),
+    (["n1", "n2", "n3"], ["n4"], {"edge_nodes": ["n4"]}, "swarm_edge_nodes: n4 is not a manager"),
+    (["n1", "n2", "n3"], [], {"dispatcher_heartbeat_seconds": "5"}, "swarm_dispatcher_heartbeat_seconds must be"),
+])
+def test_a_cluster_that_cannot_work_is_refused_with_the_variable_at_fault(managers, workers, extra, message):
+    with pytest.raises(ValueError) as caught:
+        swarm_topology(managers, workers, NODES, settings(**extra), "n1")
+    assert message in str(caught.value)
+
+
+def test_a_node_without_an_address_is_named():
+    nodes = dict(NODES, n3={"address": None, "labels": {}})
+    with pytest.raises(ValueError, match=r"hostvars\[n3\].swarm_advertise_addr must be the node's IP address"):
+        swarm_topology(["n1", "n2", "n3"], [], nodes, settings(), "n1")
+
+
+@pytest.mark.parametrize("replicas, message", [
+    ({"scheduler": 2}, "replicas.scheduler must be 1"),
+    ({"backend": 0}, "replicas.backend must be at least 1, not 0"),
+    ({"backend": "3"}, "replicas.backend must be a whole number, not '3'"),
+    ({"backend": True}, "replicas.backend must be a whole number, not True"),
+    ({"gunicorn": 2}, "replicas has unknown keys gunicorn"),
+    (["backend"], "replicas must be a mapping"),
+])
+def test_replica_counts_are_checked(replicas, message):
+    with pytest.raises(ValueError, match=message):
+        bench_replicas(replicas, "erpnext_benches[0]")
+
+
+def test_a_swarm_bench_gets_its_stack_from_its_compose_document():
+    plan = deployment_plan(swarm_inventory(), swarm_facts())
+    bench = plan["benches"][0]
+    assert bench["engine"] == "swarm"
+    stack = bench["stack"]
+    compose = bench["compose"]
+    assert sorted(stack["services"]) == sorted(list(compose["services"]) + [
+        "redis-cache-replica", "redis-queue-replica", "redis-sentinel", "redis-proxy", "db-replica"])
+    for name in ("backend", "frontend", "websocket", "queue-short", "queue-long", "scheduler"):
+        # the same image, command and health check as the compose project: one description, two renderings
+        for key in ("image", "command", "entrypoint", "environment", "healthcheck"):
+            assert stack["services"][name].get(key) == compose["services"][name].get(key), (name, key)
+    for name, service in stack["services"].items():
+        assert service["deploy"]["endpoint_mode"] == "dnsrr"
+        assert "restart" not in service and "depends_on" not in service
+    assert stack["services"]["backend"]["deploy"]["replicas"] == 3
+    assert stack["services"]["scheduler"]["deploy"]["replicas"] == 1
+    assert stack["services"]["backend"]["deploy"]["update_config"]["order"] == "start-first"
+    assert stack["services"]["backend"]["deploy"]["placement"] == {"preferences": [{"spread": "node.labels.erpstack.zone"}]}
+    assert stack["services"]["db"]["deploy"]["placement"] == {"constraints": ["node.labels.erpstack.db == primary"]}
+    assert {"type": "bind", "source": "/mnt/erpstack/main/sites", "target": "/home/frappe/frappe-bench/sites"} in \
+        stack["services"]["backend"]["volumes"]
+    assert "sites" not in stack["volumes"]
+    assert stack["networks"]["bench"]["driver"] == "overlay"
+    # Docker secrets, each consumer reading it as its own user: no group_add, no secret file on a node
+    assert stack["secrets"]["redis_cache_password"] == {"external": True, "name": "main_redis_cache_password"}
+    assert {"source": "redis_cache_password", "target": "redis_cache_password", "mode": 0o400, "uid": "1000",
+            "gid": "1000"} in stack["services"]["configurator"]["secrets"]
+    assert [ref["source"] for ref in stack["services"]["redis-queue"]["secrets"]] == [
+        "redis_queue_password", "redis_sentinel_password"]
+    assert "secrets" not in stack["services"]["backend"]
+    assert "group_add" not in stack["services"]["configurator"]
+    labels = stack["services"]["websocket"]["deploy"]["labels"]
+    assert labels["traefik.swarm.network"] == "traefik-public"
+    assert labels["traefik.http.services.main-websocket.loadbalancer.sticky.cookie"] == "true"
+    assert all("@docker" not in value for value in labels.values())
+    assert plan["swarm"]["benches"] == ["main"]
+
+
+def test_traefik_routes_pages_to_the_backend_tasks_and_only_static_files_to_nginx():
+    stack = deployment_plan(swarm_inventory(), swarm_facts())["benches"][0]["stack"]
+    backend = stack["services"]["backend"]["deploy"]["labels"]
+    router = "traefik.http.routers.main-erp-example-com-app."
+    assert backend[router + "rule"] == "(Host(`erp.example.com`)) && !PathPrefix(`/assets`) && !PathPrefix(`/files`)"
+    assert backend[router + "service"] == "main-backend"
+    # above the page router to nginx (200), below the site's /socket.io router (210)
+    assert backend[router + "priority"] == "205"
+    assert "proxy" in stack["services"]["backend"]["networks"]
+
+
+def test_the_stack_matches_its_golden_file():
+    stack = deployment_plan(swarm_inventory(), swarm_facts())["benches"][0]["stack"]
+    rendered = json.dumps(stack, indent=2, sort_keys=True) + "\n"
+    if os.environ.get("ERPSTACK_UPDATE_GOLDENS"):
+        with open(GOLDEN, "w") as handle:
+            handle.write(rendered)
+    with open(GOLDEN) as handle:
+        assert rendered == handle.read()
+
+
+def test_a_compose_bench_with_replicas_is_refused():
+    variables = swarm_inventory(erpnext_engine="compose")
+    with pytest.raises(PlanError, match=r"erpnext_benches\[0\].replicas needs engine swarm"):
+        deployment_plan(variables, FACTS)
+
+
+def test_an_unknown_engine_is_refused():
+    with pytest.raises(PlanError, match="erpnext_engine must be compose or swarm, not 'k8s'"):
+        deployment_plan(swarm_inventory(erpnext_engine="k8s"), swarm_facts())
+
+
+def test_a_swarm_bench_on_a_host_outside_the_swarm_is_refused():
+    with pytest.raises(PlanError, match="host n9 runs a bench with engine swarm but is in neither"):
+        deployment_plan(swarm_inventory(), swarm_facts(host="n9"))
+
+
+def test_compose_benches_have_no_swarm_part():
+    plan = deployment_plan(inventory(), FACTS)
+    assert plan["swarm"] is None
+    assert all(bench["stack"] is None and bench["engine"] == "compose" for bench in plan["benches"])
+
+
+def test_each_redis_has_a_replica_on_another_node_three_sentinels_and_a_proxy_for_node():
+    bench = deployment_plan(swarm_inventory(), swarm_facts())["benches"][0]
+    services = bench["stack"]["services"]
+    for primary in ("redis-cache", "redis-queue"):
+        assert services[primary]["deploy"]["placement"] == {"constraints": ["node.labels.erpstack.db == primary"]}
+        assert services[primary + "-replica"]["deploy"]["placement"] == {
+            "constraints": ["node.labels.erpstack.db != primary"]}
+        # a restarted instance asks the Sentinels first: a primary that failed over rejoins as a replica
+        assert "sentinel get-master-addr-by-name" in services[primary + "-replica"]["command"][-1]
+        assert "replica-announce-ip %s-replica" % primary in services[primary + "-replica"]["command"][-1]
+    assert services["redis-queue-replica"]["volumes"] == [
+        "redis-queue-replica-data:/data", {"type": "tmpfs", "target": "/run/redis"}]
+    assert "redis-queue-replica-data" in bench["stack"]["volumes"]
+    sentinel = services["redis-sentinel"]["deploy"]
+    assert sentinel["replicas"] == 3 and sentinel["placement"]["max_replicas_per_node"] == 1
+    # one ID per task slot: a restarted Sentinel is not counted as one more
+    assert services["redis-sentinel"]["hostname"] == "redis-sentinel-{{.Task.Slot}}"
+    assert "sentinel myid %s" in services["redis-sentinel"]["command"][-1]
+    assert services["redis-proxy"]["image"] == "haproxy:2.8.3"
+    configurator = services["configurator"]
+    assert configurator["environment"]["REDIS_QUEUE"] == "redis-proxy:6379"
+    script = configurator["command"][0]
+    for key in ("redis_queue_sentinel_enabled = true", '.redis_queue_sentinels = ["redis-sentinel:26379"]',
+                '.redis_queue_master_service = "queue"', ".redis_queue_master_password = $$q",
+                ".redis_cache_sentinel_password = $$s"):
+        assert key in script
+    # the passwords reach the config through jq's --rawfile, never a command line
+    assert "--rawfile s /run/secrets/redis_sentinel_password" in script
+    assert "redis_sentinel_password" in [f["name"] for f in bench["secret_files"]]
+    assert "redis_sentinel_password" not in bench["rotatable"]
+
+
+def test_the_database_has_a_replica_on_its_node_with_the_same_volume_name_and_lossless_semi_sync():
+    bench = deployment_plan(swarm_inventory(), swarm_facts())["benches"][0]
+    services = bench["stack"]["services"]
+    db, replica = services["db"], services["db-replica"]
+    assert db["deploy"]["placement"] == {"constraints": ["node.labels.erpstack.db == primary"]}
+    assert replica["deploy"]["placement"] == {"constraints": ["node.labels.erpstack.db == replica"]}
+    # one name, one volume per node: after a failover swaps the labels, "db" starts on the promoted replica's data
+    assert "db-data:/var/lib/mysql" in db["volumes"] and "db-data:/var/lib/mysql" in replica["volumes"]
+    assert db["command"][0] == "--server-id=1" and replica["command"][:2] == ["--server-id=2", "--read-only=ON"]
+    assert "--rpl-semi-sync-master-wait-point=AFTER_SYNC" in db["command"]
+    assert [ref["source"] for ref in replica["secrets"]] == ["db_replication_password", "db_root_password"]
+    assert '.read_from_replica = 1 | .replica_host = "db-replica"' in services["configurator"]["command"][0]
+    account = bench["db_accounts"][-1]
+    assert account["user"] == "erpstack_replication" and account["secret"] == "db_replication_password"
+
+
+def test_without_a_replica_node_the_database_runs_alone():
+    bench = deployment_plan(swarm_inventory(swarm_db_replica=""), swarm_facts())["benches"][0]
+    assert "db-replica" not in bench["stack"]["services"]
+    assert "read_from_replica" not in bench["stack"]["services"]["configurator"]["command"][0]
+    assert "db_replication_password" not in bench["stack"]["secrets"]
+
+
+def test_backups_and_monitoring_leave_swarm_benches_out_for_now():
+    variables = swarm_inventory(erpstack_monitoring=True)
+    variables["erpnext_benches"].append({"name": "shop", "engine": "compose", "network_subnet": "172.30.11.0/24",
+                                         "sites": [{"name": "shop.example.com"}]})
+    plan = deployment_plan(variables, swarm_facts())
+    assert [b["engine"] for b in plan["benches"]] == ["swarm", "compose"]
+    assert plan["backup"]["enabled_benches"] == ["shop"]
+    assert [c["bench"] for c in plan["monitoring"]["exporter_credentials"]] == ["shop"] * 3
+
+
+def test_with_a_registry_every_image_of_the_stack_comes_from_it():
+    stack = deployment_plan(swarm_inventory(swarm_registry="registry.internal:5000"), swarm_facts())["benches"][0]["stack"]
+    assert all(service["image"].startswith("registry.internal:5000/") for service in stack["services"].values())
