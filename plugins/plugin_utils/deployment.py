@@ -242,6 +242,7 @@ class Plan(object):
         }
         compose = _stage("compose_project", compose_project, document)
         stack = None
+        docker_secrets = swarm_secrets(secrets, name) if engine == "swarm" else {}
         if engine == "swarm":
             try:
                 replicas = bench_replicas(entry.get("replicas"), self._bench_where(name) or "erpnext_benches[0]")
@@ -252,7 +253,7 @@ class Plan(object):
                 "replicas": replicas,
                 "sites_dir": "%s/%s/sites" % (str(storage.get("mount", "/mnt/erpstack")).rstrip("/"), name),
                 "project_dir": project_dir,
-                "secrets": swarm_secrets(secrets, name),
+                "secrets": docker_secrets,
                 "registry": self.v["swarm_registry"],
                 "images": {"haproxy": images["haproxy"]},
                 "db_replica": bool(v["swarm_db_replica"]),
@@ -310,7 +311,7 @@ class Plan(object):
             "compose": compose,
             # engine swarm: the stack document of the same bench (plugin_utils/swarm.py), deployed from one manager
             "stack": stack,
-            "swarm_secrets": swarm_secrets(secrets, name) if stack else {},
+            "swarm_secrets": docker_secrets if stack else {},
             # engine swarm with a replica: the scripts the role and playbooks/failover_db.yml run in the database's
             # containers (docker exec ... sh -s: each on standard input, the passwords read from the Docker secrets)
             "db_replication": {

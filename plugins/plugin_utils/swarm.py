@@ -436,11 +436,15 @@ def _traefik_resilience(bench, services, check_host):
             labels[key] = "%s@swarm,%s" % (retry, labels[key])
 
 
+def _image(spec, image):
+    """Every node pulls the image from the cluster's registry, where the first manager pushed it (or its own)."""
+    return "%s/%s" % (spec["registry"], image) if spec.get("registry") else image
+
+
 def _swarm_service(bench, name, service, spec):
     out = dict((key, copy.deepcopy(service[key])) for key in KEPT_KEYS if key in service)
-    if spec.get("registry"):
-        # every node pulls the image from the cluster's registry, where the first manager pushed it
-        out["image"] = "%s/%s" % (spec["registry"], out["image"])
+    if "image" in out:
+        out["image"] = _image(spec, out["image"])
     volumes = []
     for volume in service.get("volumes") or []:
         source, dummy, rest = volume.partition(":")
@@ -628,8 +632,7 @@ def _redis_ha(services, volumes, spec):
     labels = {LABEL_PREFIX + ".bench": services["db"]["labels"][LABEL_PREFIX + ".bench"],
               LABEL_PREFIX + ".service": PROXY_SERVICE, LABEL_PREFIX + ".role": "queue"}
     services[PROXY_SERVICE] = {
-        "image": ("%s/%s" % (spec["registry"], spec["images"]["haproxy"])) if spec.get("registry")
-        else spec["images"]["haproxy"],
+        "image": _image(spec, spec["images"]["haproxy"]),
         "command": ["sh", "-c", HAPROXY_START],
         "networks": ["bench"],
         "healthcheck": healthcheck(["CMD-SHELL", "haproxy -c -q -f /run/haproxy/haproxy.cfg"], interval="10s"),

@@ -15,10 +15,21 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import time
 
 import pytest
 
 BASE_DIR = "/opt/erpstack"
+
+
+def wait_for(check, timeout=90, interval=2):
+    """Call ``check`` until it returns a true value or ``timeout`` seconds passed; return its last value."""
+    deadline = time.time() + timeout
+    while True:
+        value = check()
+        if value or time.time() > deadline:
+            return value
+        time.sleep(interval)
 
 
 def pytest_configure(config):

@@ -9,20 +9,12 @@ import json
 import time
 
 from conftest import BENCH_DIR, MONITORING_DIR, _quote
+from testinfra_erpstack import wait_for
 
 SITE = "erp.example.test"
 # the scenario's settings: probes and evaluation every 5 s, SiteDown after 20 s
 SITE_DOWN_FOR = 20
 JOBS = {"prometheus", "alertmanager", "node", "traefik", "mysqld", "redis", "site-probe"}
-
-
-def wait_for(check, timeout, step=2):
-    deadline = time.time() + timeout
-    while True:
-        value = check()
-        if value or time.time() > deadline:
-            return value
-        time.sleep(step)
 
 
 def notifications(host):

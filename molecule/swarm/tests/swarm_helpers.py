@@ -8,7 +8,6 @@ import json
 import os
 import shlex
 import sys
-import time
 
 # the scripts the roles run in the database's containers, from the collection itself
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "collections"))
@@ -19,16 +18,6 @@ BOOTSTRAP = "erpstack-swarm-1"
 NODES = ("erpstack-swarm-1", "erpstack-swarm-2", "erpstack-swarm-3")
 ADDRESSES = {"erpstack-swarm-1": "172.31.40.11", "erpstack-swarm-2": "172.31.40.12", "erpstack-swarm-3": "172.31.40.13"}
 SITES = ("erp.example.test", "hr.example.test")
-
-
-def wait_for(check, timeout=90, interval=2):
-    """Call ``check`` until it returns a true value or ``timeout`` seconds passed; return its last value."""
-    deadline = time.time() + timeout
-    while True:
-        value = check()
-        if value or time.time() > deadline:
-            return value
-        time.sleep(interval)
 
 
 def running_tasks(host, service):

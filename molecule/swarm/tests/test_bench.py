@@ -20,8 +20,8 @@ from swarm_helpers import (
     ping,
     replica_status,
     running_tasks,
-    wait_for,
 )
+from testinfra_erpstack import wait_for
 
 EXPECTED_TASKS = {
     "backend": 3, "frontend": 2, "websocket": 2, "queue-short": 2, "queue-long": 1, "scheduler": 1, "db": 1,

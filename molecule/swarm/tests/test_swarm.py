@@ -6,24 +6,12 @@
 mounted on each (a file written on one is read on another). The bench on it: test_bench.py."""
 
 import json
-import time
 import uuid
 
 BOOTSTRAP = "erpstack-swarm-1"
 MOUNT = "/mnt/erpstack"
 VOLUME = "erpstack"
 REGISTRY = "172.31.40.11:5000"
-IMAGE = REGISTRY + "/erpstack-test/redis:7.0"
-
-
-def wait_for(check, timeout=90, interval=2):
-    """Call ``check`` until it returns a true value or ``timeout`` seconds passed; return its last value."""
-    deadline = time.time() + timeout
-    while True:
-        value = check()
-        if value or time.time() > deadline:
-            return value
-        time.sleep(interval)
 
 
 # on every node (the `host` fixture runs each test on all three)

@@ -24,8 +24,8 @@ from swarm_helpers import (
     running_tasks,
     swarm_plan,
     todos,
-    wait_for,
 )
+from testinfra_erpstack import wait_for
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 FIGURES = os.path.join(ROOT, "tests", "output", "swarm-faults.txt")
