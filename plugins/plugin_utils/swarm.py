@@ -43,6 +43,10 @@ NFS_SOURCE_RE = re.compile(r"^[A-Za-z0-9.:\[\]-]+:/[^\s]*$")
 ZONE_LABEL = "erpstack.zone"
 EDGE_LABEL = "erpstack.edge"
 DB_LABEL = "erpstack.db"
+# The two nodes of the Redis instances (each its own data volume): the first two nodes of the swarm unless
+# swarm_node_labels say otherwise. Unlike the database's labels they never follow a failover (Sentinel decides which
+# instance is the primary), so nothing moves a Redis instance off the data it has.
+REDIS_LABELS = ("erpstack.redis-a", "erpstack.redis-b")
 # The label every task of a bench carries (the same as its compose containers'), and Traefik's sticky cookie
 LABEL_PREFIX = "com.erpstack"
 STICKY_COOKIE = "erpstack_io"
@@ -253,6 +257,11 @@ def swarm_topology(managers, workers, nodes, settings, this_host):
         labels[primary][DB_LABEL] = "primary"
     if replica and replica in labels:
         labels[replica][DB_LABEL] = "replica"
+    for index, key in enumerate(REDIS_LABELS):
+        if members and not any(labels.get(host, {}).get(key) == "true" for host in members):
+            host = members[min(index, len(members) - 1)]
+            if host in labels:
+                labels[host][key] = "true"
     storage = storage_settings(settings["storage"], members, len(members))
     errors += storage.pop("errors")
     heartbeat = settings["dispatcher_heartbeat_seconds"]
@@ -493,7 +502,7 @@ def _swarm_service(bench, name, service, spec):
         deploy["replicas"] = 1
         deploy["restart_policy"] = {"condition": "any", "delay": "5s"}
         deploy["update_config"] = {"parallelism": 1, "order": "stop-first", "failure_action": "rollback"}
-        if name in ("db", "redis-queue"):
+        if name == "db":
             deploy["placement"] = {"constraints": ["node.labels.%s == primary" % DB_LABEL]}
     out["deploy"] = deploy
     ports = []
@@ -607,9 +616,9 @@ def _redis_ha(services, volumes, spec):
                     volumes["%s-data" % replica] = copy.deepcopy(volumes["%s-data" % primary])
             services[name]["command"] = ["sh", "-c", REDIS_HA_START.format(
                 secret=secret, kind=kind, initial=primary, service=name, options=options)]
-            # a primary and its replica never share a node: the primaries on the database's node, the replicas off it
+            # each instance on its own node, which keeps its data: a failover changes the roles, never the places
             services[name]["deploy"]["placement"] = {"constraints": [
-                "node.labels.%s %s primary" % (DB_LABEL, "==" if name == primary else "!=")]}
+                "node.labels.%s == true" % REDIS_LABELS[0 if name == primary else 1]]}
     sentinel = copy.deepcopy(services["redis-cache"])
     monitors = "".join(SENTINEL_MONITOR.format(kind=kind, primary=primary, secret=secret)
                        for kind, (primary, _replica, secret, _port) in sorted(REDIS_HA.items()))

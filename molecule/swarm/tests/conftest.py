@@ -29,6 +29,9 @@ def plan():
     labels = dict((name, {"erpstack.zone": name, "erpstack.edge": "true"}) for name in managers)
     labels["erpstack-swarm-1"]["erpstack.db"] = "primary"
     labels["erpstack-swarm-2"]["erpstack.db"] = "replica"
+    # the Redis instances' nodes: the first two of the swarm
+    labels["erpstack-swarm-1"]["erpstack.redis-a"] = "true"
+    labels["erpstack-swarm-2"]["erpstack.redis-b"] = "true"
     return {"managers": managers, "node_labels": labels, "dispatcher_heartbeat_seconds": 5,
             "storage": {"servers": managers, "brick_dir": "/srv/erpstack/gluster/brick"},
             "addresses": dict(zip(managers, ["172.31.40.11", "172.31.40.12", "172.31.40.13"]))}

@@ -50,9 +50,11 @@ def test_the_topology_names_the_bootstrap_manager_and_every_node_label():
     topology = swarm_topology(["n1", "n2", "n3"], ["n4"], NODES, settings(), "n4")
     assert topology["bootstrap"] == "n1" and topology["role"] == "worker"
     assert topology["advertise_addr"] == "10.0.0.4"
-    assert topology["node_labels"]["n1"] == {"erpstack.zone": "n1", "erpstack.edge": "true", "erpstack.db": "primary"}
+    # the Redis instances' nodes: the first two members (managers first), whatever the database's are
+    assert topology["node_labels"]["n1"] == {"erpstack.zone": "n1", "erpstack.edge": "true", "erpstack.db": "primary",
+                                             "erpstack.redis-a": "true"}
     assert topology["node_labels"]["n2"] == {"erpstack.zone": "n2", "rack": "b", "erpstack.edge": "true",
-                                             "erpstack.db": "replica"}
+                                             "erpstack.db": "replica", "erpstack.redis-b": "true"}
     assert topology["node_labels"]["n4"] == {"erpstack.zone": "n4"}
     assert topology["storage"] == {"type": "glusterfs", "mount": "/mnt/erpstack", "volume": "erpstack",
                                    "brick_dir": "/srv/erpstack/gluster/brick", "servers": ["n1", "n2", "n3"],
@@ -182,13 +184,25 @@ def test_compose_benches_have_no_swarm_part():
     assert all(bench["stack"] is None and bench["engine"] == "compose" for bench in plan["benches"])
 
 
+def test_the_redis_nodes_are_the_operators_when_labelled_and_never_follow_the_database():
+    nodes = dict(NODES, n3={"address": "10.0.0.3", "labels": {"erpstack.redis-b": "true"}})
+    labels = swarm_topology(["n1", "n2", "n3"], [], nodes, settings(db_primary="n2", db_replica="n1"), "n1")["node_labels"]
+    assert [host for host in sorted(labels) if "erpstack.redis-a" in labels[host]] == ["n1"]
+    assert [host for host in sorted(labels) if "erpstack.redis-b" in labels[host]] == ["n3"]
+    # a one-node swarm holds both
+    single = swarm_topology(["n1"], [], NODES, settings(db_replica="", storage={"type": "nfs", "source": "nas:/erp"}),
+                            "n1")["node_labels"]["n1"]
+    assert single["erpstack.redis-a"] == single["erpstack.redis-b"] == "true"
+
+
 def test_each_redis_has_a_replica_on_another_node_three_sentinels_and_a_proxy_for_node():
     bench = deployment_plan(swarm_inventory(), swarm_facts())["benches"][0]
     services = bench["stack"]["services"]
     for primary in ("redis-cache", "redis-queue"):
-        assert services[primary]["deploy"]["placement"] == {"constraints": ["node.labels.erpstack.db == primary"]}
+        # each on its own node for good: a failover (of Redis or of the database) moves no instance off its data
+        assert services[primary]["deploy"]["placement"] == {"constraints": ["node.labels.erpstack.redis-a == true"]}
         assert services[primary + "-replica"]["deploy"]["placement"] == {
-            "constraints": ["node.labels.erpstack.db != primary"]}
+            "constraints": ["node.labels.erpstack.redis-b == true"]}
         # a restarted instance asks the Sentinels first: a primary that failed over rejoins as a replica
         assert "sentinel get-master-addr-by-name" in services[primary + "-replica"]["command"][-1]
         assert "replica-announce-ip %s-replica" % primary in services[primary + "-replica"]["command"][-1]
