@@ -498,7 +498,8 @@ def _swarm_service(bench, name, service, spec):
         deploy["replicas"] = 1
         deploy["restart_policy"] = {"condition": "on-failure", "delay": "5s", "max_attempts": 20}
     else:
-        # the database and the Redis instances keep their data on one node: the database's
+        # the database and the Redis instances keep their data on one node (placed here: the database; the Redis
+        # instances by _redis_ha)
         deploy["replicas"] = 1
         deploy["restart_policy"] = {"condition": "any", "delay": "5s"}
         deploy["update_config"] = {"parallelism": 1, "order": "stop-first", "failure_action": "rollback"}
