@@ -7,6 +7,7 @@
 import json
 import os
 import shlex
+import subprocess
 import sys
 
 # the scripts the roles run in the database's containers, from the collection itself
@@ -18,6 +19,25 @@ BOOTSTRAP = "erpstack-swarm-1"
 NODES = ("erpstack-swarm-1", "erpstack-swarm-2", "erpstack-swarm-3")
 ADDRESSES = {"erpstack-swarm-1": "172.31.40.11", "erpstack-swarm-2": "172.31.40.12", "erpstack-swarm-3": "172.31.40.13"}
 SITES = ("erp.example.test", "hr.example.test")
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+
+
+def playbook(request, name, *args, **kwargs):
+    """Run one of the collection's playbooks against the scenario's inventory, as an operator would; its output goes
+    to tests/output/swarm-NAME.log. ``refused=True``: the run must fail (its output is returned)."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "collections"), ANSIBLE_FORCE_COLOR="0",
+               ANSIBLE_PIPELINING="1", ANSIBLE_CALLBACK_RESULT_FORMAT="yaml")
+    result = subprocess.run(["ansible-playbook", "-i", request.config.option.ansible_inventory,
+                             os.path.join(ROOT, "playbooks", name)] + list(args),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=ROOT, check=False)
+    output = result.stdout.decode("utf-8", "replace")
+    with open(os.path.join(ROOT, "tests", "output", "swarm-%s.log" % name.split(".")[0]), "a") as handle:
+        handle.write(output)
+    if kwargs.get("refused"):
+        assert result.returncode != 0, output[-6000:]
+    else:
+        assert result.returncode == 0, output[-6000:]
+    return output
 
 
 def running_tasks(host, service):

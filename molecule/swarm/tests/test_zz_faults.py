@@ -15,11 +15,13 @@ import pytest
 from swarm_helpers import (
     ADDRESSES,
     BENCH,
+    ROOT,
     SITES,
     admin_session,
     api,
     db_script,
     ping,
+    playbook,
     replica_status,
     running_tasks,
     swarm_plan,
@@ -27,7 +29,6 @@ from swarm_helpers import (
 )
 from testinfra_erpstack import wait_for
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 FIGURES = os.path.join(ROOT, "tests", "output", "swarm-faults.txt")
 ADMIN_PW = "/tmp/admin.pw"
 # every task of the stack but the Sentinels (one per node: two while a node is down)
@@ -39,20 +40,6 @@ def figure(line):
     print(line)
     with open(FIGURES, "a") as handle:
         handle.write(line + "\n")
-
-
-def playbook(request, name, *args):
-    """Run one of the collection's playbooks against the scenario's inventory, as an operator would."""
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "collections"), ANSIBLE_FORCE_COLOR="0",
-               ANSIBLE_PIPELINING="1", ANSIBLE_CALLBACK_RESULT_FORMAT="yaml")
-    result = subprocess.run(["ansible-playbook", "-i", request.config.option.ansible_inventory,
-                             os.path.join(ROOT, "playbooks", name)] + list(args),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=ROOT, check=False)
-    output = result.stdout.decode("utf-8", "replace")
-    with open(os.path.join(ROOT, "tests", "output", "swarm-%s.log" % name.split(".")[0]), "a") as handle:
-        handle.write(output)
-    assert result.returncode == 0, output[-6000:]
-    return output
 
 
 def tasks_back(host, lost):
