@@ -31,7 +31,10 @@ units() {  # ansible-test's units after its sanity (they share its virtual envir
   (cd "$dest" && ansible-test units --venv --requirements --python 3.11 --color no)
 }
 pytests() {  # unit tests, role checks (some run the real promtool, amtool and docker compose) and the alert rules' tests
-  PYTHONPATH=$root/collections pytest -q -p no:cacheprovider tests/unit tests/role_checks && tests/promtool/run.sh
+  # two workers, each taking whole test files (a file's module fixtures, such as the first play's one playbook run of
+  # every case, run once): the job outlasts lint and ansible-test, and then has both cores to itself
+  PYTHONPATH=$root/collections pytest -q -p no:cacheprovider -n 2 --dist loadfile tests/unit tests/role_checks &&
+    tests/promtool/run.sh
 }
 checks() {  # the static checks as three parallel jobs (2 cores); each job's output goes to its own log
   local out=$root/tests/output/checks job rc=0 start=$SECONDS
