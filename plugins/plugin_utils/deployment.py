@@ -26,7 +26,12 @@ from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import Bench
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import compose_project
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.grafana import grafana_provisioning
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.logs import alloy_config, loki_config
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import stack_memory_mb
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import (
+    SWARM_DB_SERVICES,
+    exporter_secret,
+    stack_memory_mb,
+    swarm_db_exporters,
+)
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring_stack import monitoring_configuration
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.plan import bench_plan
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.policy import policy_errors
@@ -248,10 +253,9 @@ class Plan(object):
                 replicas = bench_replicas(entry.get("replicas"), self._bench_where(name) or "erpnext_benches[0]")
             except BenchSpecError as exc:
                 raise PlanError("Invalid bench '%s': %s" % (name, exc))
-            storage = self.v["swarm_storage"] if isinstance(self.v["swarm_storage"], dict) else {}
             stack = _stage("swarm stack", swarm_stack, compose, {
                 "replicas": replicas,
-                "sites_dir": "%s/%s/sites" % (str(storage.get("mount", "/mnt/erpstack")).rstrip("/"), name),
+                "sites_dir": self.swarm_sites_dir(name),
                 "project_dir": project_dir,
                 "secrets": docker_secrets,
                 "registry": self.v["swarm_registry"],
@@ -291,13 +295,15 @@ class Plan(object):
                 {"user": v["erpnext_db_admin_user"], "secret": "db_admin_password",
                  "priv": "`%s%%`.*:ALL,GRANT/*.*:CREATE USER,RELOAD" % v["erpnext_site_db_prefix"],
                  "resource_limits": {}},
-                # logical and physical backups: read and lock only
+                # logical and physical backups: read and lock only (on Swarm, from the replica: its status too)
                 {"user": v["erpnext_db_backup_user"], "secret": "db_backup_password",
-                 "priv": "*.*:SELECT,SHOW VIEW,LOCK TABLES,EVENT,TRIGGER,RELOAD,PROCESS,BINLOG MONITOR",
+                 "priv": "*.*:SELECT,SHOW VIEW,LOCK TABLES,EVENT,TRIGGER,RELOAD,PROCESS,BINLOG MONITOR"
+                 + (",SLAVE MONITOR" if "db_replication_password" in secrets else ""),
                  "resource_limits": {}},
                 # mysqld_exporter: server status only, never a site's tables
                 {"user": v["erpnext_db_exporter_user"], "secret": "db_exporter_password",
-                 "priv": "*.*:PROCESS,BINLOG MONITOR/performance_schema.*:SELECT",
+                 "priv": "*.*:PROCESS,BINLOG MONITOR" + (",SLAVE MONITOR" if "db_replication_password" in secrets else "")
+                 + "/performance_schema.*:SELECT",
                  "resource_limits": {"MAX_USER_CONNECTIONS": 3}},
             ] + ([
                 # the replica's: seeds it (a consistent dump with its GTID position), then replicates
@@ -332,6 +338,11 @@ class Plan(object):
                             "per bench (set %s: swarm, with the swarm_* variables)"
                             % (entry["name"], where or "erpnext_benches[0]", at))
         return engine
+
+    def swarm_sites_dir(self, name):
+        """A Swarm bench's ``sites`` on the shared storage: the same path on every node."""
+        storage = self.v["swarm_storage"] if isinstance(self.v["swarm_storage"], dict) else {}
+        return "%s/%s/sites" % (str(storage.get("mount", "/mnt/erpstack")).rstrip("/"), name)
 
     def swarm_settings(self):
         v = self.v
@@ -468,6 +479,8 @@ class Plan(object):
             errors.append("backup_scheduler must be systemd, cron or none, not %s" % v["backup_scheduler"])
         if v["backup_method"] not in ("logical", "physical"):
             errors.append("backup_method must be logical or physical, not %s" % v["backup_method"])
+        if not _whole(v["backup_replica_max_lag_seconds"]) or int(str(v["backup_replica_max_lag_seconds"])) < 1:
+            errors.append("backup_replica_max_lag_seconds must be a whole number of seconds, at least 1")
         if not _whole(v["backup_keep_daily"]) or int(str(v["backup_keep_daily"])) < 1:
             errors.append("backup_keep_daily must be a whole number of at least 1 (the newest set is always kept)")
         for key in ("backup_keep_weekly", "backup_keep_monthly"):
@@ -493,7 +506,7 @@ class Plan(object):
             errors.append("backup_restic_check_read_data_subset must be like 5% or 1/10")
         return errors
 
-    def backup_part(self, plan):
+    def backup_part(self, plan, swarm=None):
         v = self.v
         errors = self.backup_errors(plan)
         if errors:
@@ -537,14 +550,34 @@ class Plan(object):
         }
         for entry in plan:
             if entry.get("engine", v["erpnext_engine"]) == "swarm":
-                # not yet: the backup role reaches a bench through its compose project (docs/swarm.md)
-                benches[entry["name"]]["enabled"] = False
+                self.backup_on_swarm(entry["name"], benches[entry["name"]], swarm)
         enabled = [name for name, spec in benches.items() if spec["enabled"]]
         return {
             "config": config,
             "enabled_benches": enabled,
             "timers": self.backup_timers(enabled, benches),
         }
+
+    def backup_on_swarm(self, name, spec, swarm):
+        """A Swarm bench is backed up from its database's replica (the primary when it has none): a logical dump in
+        that service's container, the sites' files read from the shared storage. Both database nodes keep the timer
+        and the tool runs where the replica's task is, so the backups follow a failover."""
+        v = self.v
+        if spec["method"] != "logical":
+            at = "backup_benches.%s.method" % name if "method" in (v["backup_benches"].get(name) or {}) \
+                else "backup_method"
+            raise PlanError("Backup settings: %s is %s, but bench %s runs on Swarm, where the backup is a logical dump "
+                            "taken from the database's replica (set it to logical)" % (at, spec["method"], name))
+        db = swarm["db"]
+        spec.update({
+            "engine": "swarm",
+            "stack": name,
+            "db_service": "db-replica" if db["replica"] else "db",
+            "sites_dir": self.swarm_sites_dir(name),
+            "db_nodes": [node for node in (db["primary"], db["replica"]) if node],
+            "max_replica_lag_seconds": int(v["backup_replica_max_lag_seconds"]),
+        })
+        spec["enabled"] = spec["enabled"] and self.facts["inventory_hostname"] in spec["db_nodes"]
 
     def backup_timers(self, enabled, benches):
         """The systemd timer of each enabled bench's backup, and of its restore drill: the unit file and what the
@@ -558,10 +591,12 @@ class Plan(object):
         return [{"path": "/etc/systemd/system/erpstack-%s-%s.timer" % (kind, name),
                  "template_vars": {"timer": {"bench": name, "what": what, "on_calendar": calendar(name),
                                              "service": "erpstack-%s@%s.service" % (kind, name)}}}
-                for kind, what, calendar in kinds for name in enabled]
+                for kind, what, calendar in kinds for name in enabled
+                # the drill restores through the bench's compose project: not on Swarm yet (docs/swarm.md)
+                if kind == "backup" or benches[name].get("engine", "compose") == "compose"]
 
     # -- monitoring -----------------------------------------------------------------------------------------------------
-    def monitoring_part(self, plan, backup):
+    def monitoring_part(self, plan, backup, swarm_benches=()):
         v = self.v
         bind = v.get("traefik_bind_address", "0.0.0.0")
         settings = {
@@ -569,6 +604,7 @@ class Plan(object):
             "images": v["monitoring_images"],
             "restart": v["monitoring_restart_policy"],
             "benches": plan,
+            "swarm_benches": list(swarm_benches),
             "proxy": {"network": v["erpnext_proxy_network"], "entrypoint": "websecure",
                       "middlewares": v["erpnext_proxy_middlewares"] or []} if self.traefik else {},
             "scrape_interval": v["monitoring_scrape_interval"],
@@ -619,9 +655,15 @@ class Plan(object):
         config["images_needed"] = sorted(set(s["image"] for s in config["compose"]["services"].values()))
         # the exporters' credentials: each bench's secret files the monitoring role copies for its exporters
         config["exporter_credentials"] = [
-            {"bench": bench["name"], "secret": secret, "db_user": v["erpnext_db_exporter_user"],
-             "path": "%s/%s/secrets/%s" % (v["erpnext_base_dir"], bench["name"], secret)}
-            for bench in plan for secret in EXPORTER_SECRETS]
+            dict({"bench": bench["name"], "secret": secret, "db_user": v["erpnext_db_exporter_user"],
+                  "path": "%s/%s/secrets/%s" % (v["erpnext_base_dir"], bench["name"], secret)},
+                 **({"cnf": exporter_secret("mysqld", bench["name"]), "db_host": "db"}
+                    if secret == "db_exporter_password" else {}))
+            for bench in plan for secret in EXPORTER_SECRETS] + [
+            {"bench": bench["name"], "secret": "db_exporter_password", "db_user": v["erpnext_db_exporter_user"],
+             "path": "%s/%s/secrets/db_exporter_password" % (v["erpnext_base_dir"], bench["name"]),
+             "cnf": exporter_secret("mysqld", bench["name"], role), "db_host": SWARM_DB_SERVICES[role]}
+            for bench in swarm_benches for role, _service in swarm_db_exporters(bench)]
         return config
 
     # -- the whole host -------------------------------------------------------------------------------------------------
@@ -641,18 +683,21 @@ class Plan(object):
                         reserve_mb=v["erpnext_sizing_reserve_mb"] or None, proxy_memory_mb=int(shared_mb),
                         counts=counts)
         benches = [self.bench(entry, sizing[entry["name"]]) for entry in plan]
-        backup = self.backup_part(plan)
+        swarm = self.swarm_part(benches)
+        backup = self.backup_part(plan, swarm)
         for bench in benches:
             # an upgrade backs the bench up the way its backups are taken: physical (mariadb-backup) or logical
             bench["upgrade_backup"] = backup["config"]["benches"][bench["name"]]["method"]
-        swarm = self.swarm_part(benches)
         traefik = self.traefik_part(swarm is not None) if self.traefik else None
         if traefik:
             # on a Swarm the network is an attachable overlay, created by a manager, that Traefik and the stacks share
             traefik["network_driver"] = "overlay" if swarm else "bridge"
         # not yet for the benches on Swarm: the monitoring stack reaches a bench through its compose networks
         on_compose = [entry for entry, bench in zip(plan, benches) if bench["engine"] == "compose"]
-        monitoring = self.monitoring_part(on_compose, backup) if self.monitoring else None
+        # a bench on Swarm: its databases' exporters run on the first manager, which keeps the secret files
+        on_swarm = [{"name": bench["name"], "replica": bool(swarm["db"]["replica"])} for bench in benches
+                    if bench["engine"] == "swarm" and swarm["bootstrap"] == self.facts["inventory_hostname"]]
+        monitoring = self.monitoring_part(on_compose, backup, on_swarm) if self.monitoring else None
         # unsafe but valid: refused once everything is known to be valid
         refused = policy_errors(v, plan)
         if refused:

@@ -48,10 +48,21 @@ def duration_seconds(value):
 
 
 def exporter_secret(kind, bench, instance=None):
-    """Name of an exporter's credentials file: ``mysqld_exporter.BENCH.cnf``, ``redis_exporter.BENCH.cache.json``."""
+    """Name of an exporter's credentials file: ``mysqld_exporter.BENCH.cnf``, ``redis_exporter.BENCH.cache.json``;
+    a bench on Swarm has ``mysqld_exporter.BENCH.primary.cnf`` and ``mysqld_exporter.BENCH.replica.cnf``."""
     if kind == "mysqld":
-        return "mysqld_exporter.%s.cnf" % bench
+        return "mysqld_exporter.%s%s.cnf" % (bench, "." + instance if instance else "")
     return "redis_exporter.%s.%s.json" % (bench, instance)
+
+
+# The database service each role's exporter reaches on a bench on Swarm (plugin_utils/swarm.py names them)
+SWARM_DB_SERVICES = {"primary": "db", "replica": "db-replica"}
+
+
+def swarm_db_exporters(bench):
+    """``[(role, exporter service)]`` of a bench on Swarm (``{name, replica}``): the primary's, and the replica's."""
+    roles = ["primary"] + (["replica"] if bench.get("replica") else [])
+    return [(role, "mysqld-exporter-%s-%s" % (bench["name"], role)) for role in roles]
 
 
 def probe_targets(benches, https_port=443):

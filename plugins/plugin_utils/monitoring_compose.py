@@ -10,7 +10,13 @@ __metaclass__ = type
 
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import deep_merge
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import LABEL_PREFIX, healthcheck as compose_healthcheck
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import QUEUE_KEYS, REDIS_INSTANCES, exporter_secret, probe_targets
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import (
+    QUEUE_KEYS,
+    REDIS_INSTANCES,
+    exporter_secret,
+    probe_targets,
+    swarm_db_exporters,
+)
 
 
 def _service(settings, name, command=None, networks=("monitoring",), healthcheck=None):
@@ -140,6 +146,18 @@ def compose_document(settings):
             services[exporter]["labels"][LABEL_PREFIX + ".bench"] = name
             secret(exporter_secret("redis", name, instance), exporter)
 
+    # A bench on Swarm, from its first manager: the stack's attachable overlay reaches the database's services by
+    # name, the primary's and the replica's exporters each with its own credentials (host db or db-replica)
+    for bench in settings.get("swarm_benches") or []:
+        name = bench["name"]
+        for role, service in swarm_db_exporters(bench):
+            command = ["--config.my-cnf=/run/secrets/%s" % exporter_secret("mysqld", name, role),
+                       "--collect.slave_status" if role == "replica" else "--no-collect.slave_status"]
+            services[service] = _service(settings, "mysqld_exporter", command, ["monitoring", _bench_network(bench)],
+                                         _wget(9104, "/metrics"))
+            services[service]["labels"][LABEL_PREFIX + ".bench"] = name
+            secret(exporter_secret("mysqld", name, role), service)
+
     if grafana.get("enabled"):
         services["grafana"] = _service(settings, "grafana", None, ["monitoring", "proxy"], _wget(3000, "/api/health"))
         services["grafana"]["environment"] = {
@@ -209,7 +227,7 @@ def compose_document(settings):
     services["alertmanager"]["networks"].append("egress")
     if proxy.get("network"):
         networks["proxy"] = {"external": True, "name": proxy["network"]}
-    for bench in benches:
+    for bench in benches + list(settings.get("swarm_benches") or []):
         networks[_bench_network(bench)] = {"external": True, "name": "%s_bench" % bench["name"]}
     for name in ("prometheus", "alertmanager", "grafana"):
         if name in services and settings.get("config_hashes", {}).get(name):

@@ -8,7 +8,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import PROBE_MODULE, REDIS_INSTANCES, duration_seconds, probe_targets
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import (
+    PROBE_MODULE,
+    REDIS_INSTANCES,
+    duration_seconds,
+    probe_targets,
+    swarm_db_exporters,
+)
 
 
 def prometheus_config(settings):
@@ -36,6 +42,15 @@ def prometheus_config(settings):
         scrape.append({"job_name": "redis", "static_configs": [
             {"targets": ["redis-exporter-%s-%s:9121" % (b["name"], i)], "labels": {"bench": b["name"], "redis": i}}
             for b in benches for i in REDIS_INSTANCES]})
+    swarm = settings.get("swarm_benches") or []
+    if swarm:
+        static = [{"targets": ["%s:9104" % service], "labels": {"bench": b["name"], "role": role}}
+                  for b in swarm for role, service in swarm_db_exporters(b)]
+        jobs = [job for job in scrape if job["job_name"] == "mysqld"]
+        if jobs:
+            jobs[0]["static_configs"].extend(static)
+        else:
+            scrape.append({"job_name": "mysqld", "static_configs": static})
     targets = probe_targets(benches, probe.get("https_port", 443))
     if targets:
         interval = probe.get("interval", "30s")

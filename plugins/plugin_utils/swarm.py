@@ -70,6 +70,8 @@ SENTINEL_SECRET = "redis_sentinel_password"
 PROXY_UID = "any"
 SECRET_READERS = {
     "db_root_password": {"db": 999, "db-replica": 999},
+    # the backup tool's dump runs in the replica's container (in the primary's when there is no replica)
+    "db_backup_password": {"db": 999, "db-replica": 999},
     # the replica's seeding and replication (the erpnext role runs them in the replica's container)
     "db_replication_password": {"db-replica": 999},
     "redis_cache_password": {"redis-cache": 999, "redis-cache-replica": 999, SENTINEL_SERVICE: 999,
@@ -565,12 +567,12 @@ def replica_seed(user, primary="db"):
         "\"$(cat /run/secrets/db_replication_password)\" > \"$d/primary.cnf\"; "
         "sql -e 'STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only=ON; RESET MASTER'; "
         # the replica's own databases go first (a former primary's may differ); the system schema is reloaded table
-        # by table, all but its replication position
+        # by table, all but its replication position, and the accounts in memory from it (FLUSH PRIVILEGES)
         "sql -N -e \"SELECT schema_name FROM information_schema.schemata WHERE schema_name NOT IN "
         "('mysql', 'information_schema', 'performance_schema', 'sys')\" "
         "| while read -r db; do echo \"SET sql_log_bin=0; DROP DATABASE \\`$db\\`;\"; done | sql; "
         "{{ echo 'SET sql_log_bin=0;'; mariadb-dump --defaults-extra-file=\"$d/primary.cnf\" --all-databases "
-        "--single-transaction --gtid --master-data=1 --routines --events --triggers "
+        "--single-transaction --gtid --master-data=1 --routines --events --triggers --flush-privileges "
         "--ignore-table=mysql.gtid_slave_pos; }} | sql; "
         # the dump carried the primary's health check account, whose password the image keeps beside its data:
         # the replica's own, unlogged (its image's health check reads /var/lib/mysql/.my-healthcheck.cnf)

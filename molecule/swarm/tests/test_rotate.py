@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """playbooks/rotate_secrets.yml on the bench on Swarm, as an operator runs it: a Redis password is refused before
-anything changes; MariaDB's root password and a site's database password get new values, the database's services move
-to the next version of their Docker secret, the old root password is refused and the new one accepted on the primary
-and on the replica (which follows the primary's binary log), and the sites answer with their records."""
+anything changes; MariaDB's root and backup passwords and a site's database password get new values, the database's
+services move to the next version of their Docker secret, the old root password is refused and the new one accepted
+on the primary and on the replica (which follows the primary's binary log), the sites answer with their records, and
+the replica's node still takes a backup."""
 
 import json
 import shlex
@@ -68,11 +69,11 @@ def test_the_database_passwords_rotate_and_the_services_move_to_new_docker_secre
     api(first, ADDRESSES[BOOTSTRAP], SITES[1], session, "POST", "/api/resource/ToDo",
         {"description": "before the rotation"})
     playbook(request, "rotate_secrets.yml", "-e",
-             json.dumps({"erpnext_rotate": ["db_root_password", "db_password." + SITES[1]]}))
+             json.dumps({"erpnext_rotate": ["db_root_password", "db_backup_password", "db_password." + SITES[1]]}))
     new_root = secret(first, "db_root_password")
     assert new_root != old_root
     assert site_db_password(first, SITES[1]) == secret(first, "db_password." + SITES[1]) != old_site_db
-    assert secret_names(first, "db") == ["alpha_db_root_password_v2"]
+    assert secret_names(first, "db") == ["alpha_db_backup_password_v2", "alpha_db_root_password_v2"]
     assert "alpha_db_root_password_v2" in secret_names(first, "db-replica")
     assert wait_for(lambda: root_answers(first, "db", new_root), timeout=60)
     assert not root_answers(first, "db", old_root)
@@ -82,3 +83,6 @@ def test_the_database_passwords_rotate_and_the_services_move_to_new_docker_secre
         assert wait_for(lambda: ping(first, ADDRESSES["erpstack-swarm-3"], site), timeout=60), site
     session = admin_session(first, ADDRESSES["erpstack-swarm-3"], SITES[1])
     assert "before the rotation" in todos(first, ADDRESSES["erpstack-swarm-3"], SITES[1], session)
+    # the replica's task reads the backup account's new password from its new Docker secret
+    backup = second.run("/usr/local/sbin/erpstack-backup run %s --no-offsite" % BENCH)
+    assert backup.rc == 0, backup.stderr

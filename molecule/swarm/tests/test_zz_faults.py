@@ -6,6 +6,7 @@
 and both Redis' primaries, with playbooks/failover_db.yml run as an operator would; each time the sites answer again
 and no record is lost. The figures go to tests/output/swarm-faults.txt."""
 
+import json
 import os
 import subprocess
 import time
@@ -178,3 +179,11 @@ def test_the_former_primary_comes_back_as_the_replica(node, client, request):
     assert rows is not None and rows.rc == 0
     session = admin_session(client, ADDRESSES["erpstack-swarm-1"], SITES[0], ADMIN_PW)
     assert "after the database failed over" in todos(client, ADDRESSES["erpstack-swarm-1"], SITES[0], session)
+    # the backups followed the replica: its new node takes them, the new primary's stands aside
+    backup = first.run("/usr/local/sbin/erpstack-backup run %s --no-offsite" % BENCH)
+    assert backup.rc == 0 and "runs on another node" not in backup.stderr, backup.stderr
+    newest = json.loads(first.check_output("/usr/local/sbin/erpstack-backup list %s" % BENCH))[-1]
+    assert first.run("zcat /var/backups/erpstack/%s/%s/%s/database.sql.gz | grep -c 'after the database failed over'"
+                     % (BENCH, newest["set"], SITES[0])).stdout.strip() == "1"
+    aside = node("erpstack-swarm-2").run("/usr/local/sbin/erpstack-backup run %s --no-offsite" % BENCH)
+    assert aside.rc == 0 and "runs on another node, which takes the backup" in aside.stderr, aside.stderr

@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import datetime
 import fcntl
+import gzip
 import hashlib
 import json
 import os
@@ -540,6 +541,8 @@ class Context:
         spec = self.config["benches"].get(name)
         if spec is None:
             raise BackupError("no bench %s here (benches: %s)" % (name, ", ".join(sorted(self.config["benches"]))))
+        if spec.get("engine", "compose") == "swarm":
+            return SwarmBench(name, spec, self.config)
         return Bench(name, spec, self.config)
 
     @contextlib.contextmanager
@@ -554,6 +557,134 @@ class Context:
             yield
 
 
+class SwarmBench(Bench):
+    """A bench on Docker Swarm, backed up from its database's replica (the primary when it has none): the dump runs
+    in that service's task on this node, as the backup account, whose password the task has as a Docker secret; the
+    sites' files are read from the shared storage, which every node mounts at the same path."""
+
+    # The backup account's password goes from the task's Docker secret to a private option file; the host never
+    # holds it. The account may log in from the bench network: the task reaches itself by its service name.
+    DB_SH = (
+        'umask 077; f="$(mktemp)"; trap \'rm -f "$f"\' EXIT; '
+        'printf "[client]\\nuser=%s\\npassword=%s\\nhost=%s\\nport=3306\\n" "$1" '
+        '"$(cat /run/secrets/db_backup_password)" "$2" >"$f"; shift 2; '
+    )
+
+    def __init__(self, name, spec, config):
+        super().__init__(name, spec, config)
+        self.stack = spec["stack"]
+        self.db_service = spec["db_service"]
+        self.sites_dir = spec["sites_dir"]
+
+    def task(self, service):
+        """The id of this node's running container of the stack's service, or None."""
+        out = run(["docker", "ps", "-q", "--filter", "status=running", "--filter",
+                   "label=com.docker.swarm.service.name=%s_%s" % (self.stack, service)],
+                  "docker ps", check=False)
+        ids = (out or "").split()
+        return ids[0] if ids else None
+
+    def here(self):
+        """Whether this node runs the database task the backups are taken from."""
+        return self.task(self.db_service) is not None
+
+    def running(self, service):
+        return self.task(service) is not None
+
+    def db_exec(self, script, *args, what="a query", stdout=subprocess.PIPE):
+        cid = self.task(self.db_service)
+        if cid is None:
+            raise BackupError("no %s_%s task runs on this node" % (self.stack, self.db_service))
+        argv = ["docker", "exec", "-i", cid, "sh", "-c", self.DB_SH + script, "sh", self.spec["db_backup_user"],
+                self.db_service] + list(args)
+        return run(argv, "MariaDB %s" % what, stdout=stdout)
+
+    def db_query(self, sql, what="a query", admin=False):
+        if admin:
+            raise BackupError("a bench on Swarm is only read, as the backup account")
+        out = self.db_exec('exec mariadb --defaults-extra-file="$f" -N -B -e "$1"', sql, what=what)
+        return [line.split("\t") for line in out.splitlines() if line]
+
+    def replication(self):
+        """The replica's status: (replicating, seconds behind its primary or None, the last error)."""
+        out = self.db_exec('exec mariadb --defaults-extra-file="$f" -e "SHOW SLAVE STATUS\\G"',
+                           what="replica status")
+        status = {}
+        for line in out.splitlines():
+            key, sep, value = line.strip().partition(": ")
+            if sep:
+                status[key] = value.strip()
+        running = status.get("Slave_IO_Running") == "Yes" and status.get("Slave_SQL_Running") == "Yes"
+        lag = status.get("Seconds_Behind_Master", "NULL")
+        error = status.get("Last_SQL_Error") or status.get("Last_IO_Error") or ""
+        return running, (int(lag) if lag.isdigit() else None), error
+
+    def check_source(self):
+        """Refuse a replica that would give an old state a new date: stopped, broken, or too far behind."""
+        if self.db_service == "db":
+            return {}
+        running, lag, error = self.replication()
+        limit = int(self.spec.get("max_replica_lag_seconds", 300))
+        if not running:
+            raise BackupError("the replica does not replicate%s: a backup from it would miss what the primary has "
+                              "since (playbooks/failover_db.yml rebuilds it)" % (" (%s)" % error if error else ""))
+        if lag is None or lag > limit:
+            raise BackupError("the replica is %s behind its primary (max_replica_lag_seconds: %d)"
+                              % ("an unknown time" if lag is None else "%d s" % lag, limit))
+        gtid = self.db_query("SELECT @@gtid_slave_pos", "replica position")
+        return {"service": self.db_service, "lag_seconds": lag, "gtid_slave_pos": gtid[0][0] if gtid else ""}
+
+    def site_config(self, site):
+        path = os.path.join(self.sites_dir, site, "site_config.json")
+        try:
+            return read_json(path) or {}
+        except ValueError as err:
+            raise BackupError("%s is not valid JSON: %s" % (path, err)) from None
+
+    def apps(self, site):
+        """The site's apps as Frappe records them (Installed Applications), read from the database."""
+        db_name = self.site_config(site)["db_name"]
+        rows = self.db_query("SELECT app_name, app_version, git_branch FROM %s.`tabInstalled Application` "
+                             "WHERE parent = 'Installed Applications' ORDER BY idx" % sql_ident(db_name),
+                             "apps of %s" % site)
+        return [{"name": row[0], "version": row[1] if len(row) > 1 else "", "branch": row[2] if len(row) > 2 else ""}
+                for row in rows]
+
+    def dump(self, site, db_name, path):
+        """The site's database as Frappe's backup writes it (mariadb-dump of one consistent transaction, gzip)."""
+        raw = path + ".sql"
+        try:
+            with open(raw, "wb") as out:
+                self.db_exec('exec mariadb-dump --defaults-extra-file="$f" --single-transaction --quick '
+                             '--lock-tables=false --routines --triggers --events "$1"', db_name,
+                             what="dump of %s" % site, stdout=out)
+            with open(raw, "rb") as src, gzip.open(path, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        finally:
+            if os.path.exists(raw):
+                os.remove(raw)
+
+    def archive(self, site, target):
+        """The site's public and private files and its configuration, from the shared storage."""
+        for name, rel in (("files.tgz", "public/files"), ("private-files.tgz", "private/files")):
+            if not os.path.isdir(os.path.join(self.sites_dir, site, rel)):
+                os.makedirs(os.path.join(target, ".empty", site, rel), mode=0o700)
+                run(["tar", "-C", os.path.join(target, ".empty"), "-czf", os.path.join(target, name),
+                     "./%s/%s" % (site, rel)], "archiving the files of %s" % site)
+                shutil.rmtree(os.path.join(target, ".empty"))
+            else:
+                run(["tar", "-C", self.sites_dir, "-czf", os.path.join(target, name), "./%s/%s" % (site, rel)],
+                    "archiving the files of %s" % site)
+        shutil.copyfile(os.path.join(self.sites_dir, site, "site_config.json"),
+                        os.path.join(target, "site_config.json"))
+
+
+def refuse_swarm(bench, what):
+    if isinstance(bench, SwarmBench):
+        raise BackupError("bench %s runs on Swarm: this tool takes its backups but does not %s it; restore a site "
+                          "with bench restore in the bench's admin container (docs/swarm.md)" % (bench.name, what))
+
+
 class Backup:
     """Take a set of a bench (Frappe's backup of each site, or mariadb-backup of the server), apply the retention,
     copy it offsite, and record the outcome as metrics."""
@@ -565,6 +696,10 @@ class Backup:
 
     def run(self, name, offsite=True, prune=True, reason="scheduled"):
         bench = self.context.bench(name)
+        if isinstance(bench, SwarmBench) and not bench.here():
+            # both database nodes keep the timer; the one that runs the replica's task takes the backup
+            log("bench %s: its %s task runs on another node, which takes the backup" % (name, bench.db_service))
+            return None
         store = Store(self.config, name)
         metrics = Metrics(self.config, name)
         started = time.time()
@@ -614,7 +749,10 @@ class Backup:
                 "reason": reason, "method": bench.method, "kind": "full", "base": None,
                 "host": self.config.get("host", ""), "images": bench.spec.get("images", {}), "sites": {},
             }
-            if not bench.running("backend") or not bench.running("db"):
+            if isinstance(bench, SwarmBench):
+                manifest["engine"] = "swarm"
+                manifest["source"] = bench.check_source()
+            elif not bench.running("backend") or not bench.running("db"):
                 raise BackupError("the bench's backend and db services must be running")
             before = {}
             for site in bench.sites:
@@ -651,6 +789,13 @@ class Backup:
         """Frappe's own backup of one site (database dump, files, site config), moved off the sites volume."""
         target = os.path.join(partial, site)
         os.makedirs(target, mode=0o700)
+        if isinstance(bench, SwarmBench):
+            bench.dump(site, bench.site_config(site)["db_name"], os.path.join(target, "database.sql.gz"))
+            bench.archive(site, target)
+            for entry in os.listdir(target):
+                os.chmod(os.path.join(target, entry), 0o600)
+            manifest["sites"][site] = {"files": sorted(SITE_FILES)}
+            return
         stage = "%s/sites/%s/private/backups/erpstack-%s" % (BENCH_DIR, site, manifest["set"])
         try:
             if with_database:
@@ -835,6 +980,7 @@ class Restore:
 
     def run(self, name, sites, wanted="latest", source="auto", safety=True):
         bench = self.context.bench(name)
+        refuse_swarm(bench, "restore")
         store = Store(self.config, name)
         with self.context.lock(name):
             set_id = self.resolve(name, wanted, source)
@@ -1021,6 +1167,7 @@ class Drill:
     def run(self, name, site=None, wanted="latest", source="local"):
         """Restore a set into a scratch site, check it answers, logs in and has the source's records, drop it."""
         bench = self.context.bench(name)
+        refuse_swarm(bench, "drill")
         store = Store(self.config, name)
         metrics = Metrics(self.config, name)
         started = time.time()
@@ -1133,6 +1280,12 @@ def check_config(config, path):
                 problems.append("bench %s lacks %s" % (name, key))
         if spec.get("method") not in ("logical", "physical"):
             problems.append("bench %s: method must be logical or physical" % name)
+        if spec.get("engine", "compose") == "swarm":
+            for key in ("stack", "db_service", "sites_dir"):
+                if key not in spec:
+                    problems.append("bench %s (on Swarm) lacks %s" % (name, key))
+            if spec.get("method") != "logical":
+                problems.append("bench %s: on Swarm the method must be logical" % name)
     restic = config.get("restic") or {}
     if restic.get("enabled"):
         for key in ("password_file", "repository_file"):

@@ -411,3 +411,122 @@ def test_a_drill_whose_counts_differ_fails_records_it_and_still_drops_the_scratc
     script.done()
     with open(os.path.join(config["textfile_dir"], "erpstack_backup_alpha.prom")) as f:
         assert 'erpstack_restore_drill_success{bench="alpha",site="site.test"} 0' in f.read()
+
+
+# --- a bench on Swarm: backed up from the replica's task on this node ----------------------------------------------
+
+@pytest.fixture
+def swarm_config(config, tmp_path):
+    sites = tmp_path / "gluster" / "alpha" / "sites"
+    for rel in ("site.test/public/files", "site.test/private/files"):
+        (sites / rel).mkdir(parents=True)
+    (sites / "site.test" / "public" / "files" / "logo.png").write_bytes(b"png")
+    (sites / "site.test" / "site_config.json").write_text(json.dumps({"db_name": "_1a2b", "encryption_key": "k"}))
+    config["benches"]["alpha"].update({"engine": "swarm", "stack": "alpha", "db_service": "db-replica",
+                                       "sites_dir": str(sites), "db_nodes": ["n1", "n2"],
+                                       "max_replica_lag_seconds": 300})
+    return config
+
+
+REPLICA_PS = ["docker", "ps", "-q", "--filter", "status=running", "--filter",
+              "label=com.docker.swarm.service.name=alpha_db-replica"]
+
+
+def replica_exec(script, *args):
+    return (["docker", "exec", "-i", "c0ffee", "sh", "-c", eb.SwarmBench.DB_SH + script, "sh", "backup", "db-replica"]
+            + list(args))
+
+
+def replica_status(io="Yes", sql="Yes", lag="0", error=""):
+    return ("*************************** 1. row ***************************\n"
+            "   Slave_IO_Running: %s\n  Slave_SQL_Running: %s\n Seconds_Behind_Master: %s\n"
+            "     Last_SQL_Error: %s\n         Using_Gtid: Slave_Pos\n" % (io, sql, lag, error))
+
+
+class SwarmRun(FakeRun):
+    """The fake, with tar run for real (the sites' files are read from the shared storage on the host)."""
+
+    real = staticmethod(subprocess.run)
+
+    def __call__(self, argv, **kwargs):
+        if argv[0] == "tar":
+            self.calls.append(argv)
+            return self.real(argv, **kwargs)
+        return super().__call__(argv, **kwargs)
+
+
+def query(sql):
+    return replica_exec('exec mariadb --defaults-extra-file="$f" -N -B -e "$1"', sql)
+
+
+def test_a_swarm_bench_is_backed_up_by_the_node_that_runs_the_replica(swarm_config, monkeypatch):
+    fake = SwarmRun([
+        (REPLICA_PS, (0, "c0ffee\n")),
+        (replica_exec('exec mariadb --defaults-extra-file="$f" -e "SHOW SLAVE STATUS\\G"'), (0, replica_status(lag="2"))),
+        (query("SELECT @@gtid_slave_pos"), (0, "0-1-42\n")),
+        (query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '_1a2b' AND TABLE_NAME IN "
+               "('tabToDo')"), (0, "tabToDo\n")),
+        (query("SELECT 'tabToDo', COUNT(*) FROM `_1a2b`.`tabToDo`"), (0, "tabToDo\t7\n")),
+        (replica_exec('exec mariadb-dump --defaults-extra-file="$f" --single-transaction --quick --lock-tables=false '
+                      '--routines --triggers --events "$1"', "_1a2b"), (0, "")),
+        (query("SELECT app_name, app_version, git_branch FROM `_1a2b`.`tabInstalled Application` "
+               "WHERE parent = 'Installed Applications' ORDER BY idx"), (0, "frappe\t16.0.0\tversion-16\n")),
+    ])
+    monkeypatch.setattr(eb.subprocess, "run", fake)
+    set_id = eb.Tool(swarm_config).backup("alpha", offsite=False)
+    path = os.path.join(swarm_config["backup_dir"], "alpha", set_id)
+    assert sorted(os.listdir(os.path.join(path, "site.test"))) == sorted(eb.SITE_FILES)
+    with open(os.path.join(path, eb.MANIFEST)) as f:
+        manifest = json.load(f)
+    assert manifest["engine"] == "swarm" and manifest["method"] == "logical"
+    assert manifest["source"] == {"service": "db-replica", "lag_seconds": 2, "gtid_slave_pos": "0-1-42"}
+    assert manifest["sites"]["site.test"]["apps"] == [{"name": "frappe", "version": "16.0.0", "branch": "version-16"}]
+    assert manifest["sites"]["site.test"]["counts"] == {"tabToDo": [7, 7]}
+    listing = subprocess.run(["tar", "-tzf", os.path.join(path, "site.test", "files.tgz")], stdout=subprocess.PIPE,
+                             universal_newlines=True, check=True).stdout.split()
+    assert "./site.test/public/files/logo.png" in listing
+    # the host never reads the database password: the task's Docker secret is the only copy used
+    assert not any("secrets" in arg and "cat" not in arg for call in fake.calls for arg in call)
+
+
+def test_a_node_without_the_replica_s_task_takes_no_backup(swarm_config, monkeypatch):
+    fake = SwarmRun([(REPLICA_PS, (0, ""))])
+    monkeypatch.setattr(eb.subprocess, "run", fake)
+    assert eb.Tool(swarm_config).backup("alpha") is None
+    assert not os.path.exists(os.path.join(swarm_config["backup_dir"], "alpha"))
+    assert not os.path.exists(swarm_config["textfile_dir"])
+
+
+@pytest.mark.parametrize("status, message", [
+    (replica_status(sql="No", error="Duplicate entry"), "the replica does not replicate \\(Duplicate entry\\)"),
+    (replica_status(lag="900"), "the replica is 900 s behind its primary \\(max_replica_lag_seconds: 300\\)"),
+    (replica_status(lag="NULL"), "the replica is an unknown time behind its primary"),
+    ("", "the replica does not replicate: a backup"),
+])
+def test_a_replica_that_lags_or_stopped_fails_the_backup(swarm_config, monkeypatch, status, message):
+    fake = SwarmRun([
+        (REPLICA_PS, (0, "c0ffee\n")),
+        (replica_exec('exec mariadb --defaults-extra-file="$f" -e "SHOW SLAVE STATUS\\G"'), (0, status)),
+    ])
+    monkeypatch.setattr(eb.subprocess, "run", fake)
+    with pytest.raises(eb.BackupError, match="bench alpha: backup failed, previous sets are untouched: " + message):
+        eb.Tool(swarm_config).backup("alpha")
+    assert os.listdir(os.path.join(swarm_config["backup_dir"], "alpha")) == []
+
+
+@pytest.mark.parametrize("command", [["restore", "alpha", "--site", "site.test"], ["drill", "alpha"]])
+def test_restore_and_drill_of_a_swarm_bench_are_refused_with_the_way_to_do_it(swarm_config, tmp_path, capsys, command):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(swarm_config))
+    assert eb.main(["--config", str(path)] + command) == 1
+    assert "bench alpha runs on Swarm: this tool takes its backups but does not %s it" % command[0] in capsys.readouterr().err
+
+
+def test_a_swarm_bench_without_its_stack_is_refused_by_check(swarm_config, tmp_path, capsys):
+    del swarm_config["benches"]["alpha"]["sites_dir"]
+    swarm_config["benches"]["alpha"]["method"] = "physical"
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(swarm_config))
+    assert eb.main(["--config", str(path), "check"]) == 1
+    err = capsys.readouterr().err
+    assert "bench alpha (on Swarm) lacks sites_dir" in err and "bench alpha: on Swarm the method must be logical" in err

@@ -11,6 +11,7 @@ __metaclass__ = type
 import copy
 import json
 import os
+import re
 
 import pytest
 
@@ -238,7 +239,8 @@ def test_the_database_has_a_replica_on_its_node_with_the_same_volume_name_and_lo
     assert "db-data:/var/lib/mysql" in db["volumes"] and "db-data:/var/lib/mysql" in replica["volumes"]
     assert db["command"][0] == "--server-id=1" and replica["command"][:2] == ["--server-id=2", "--read-only=ON"]
     assert "--rpl-semi-sync-master-wait-point=AFTER_SYNC" in db["command"]
-    assert [ref["source"] for ref in replica["secrets"]] == ["db_replication_password", "db_root_password"]
+    assert [ref["source"] for ref in replica["secrets"]] == [
+        "db_backup_password", "db_replication_password", "db_root_password"]
     assert '.read_from_replica = 1 | .replica_host = "db-replica"' in services["configurator"]["command"][0]
     account = bench["db_accounts"][-1]
     assert account["user"] == "erpstack_replication" and account["secret"] == "db_replication_password"
@@ -251,14 +253,77 @@ def test_without_a_replica_node_the_database_runs_alone():
     assert "db_replication_password" not in bench["stack"]["secrets"]
 
 
-def test_backups_and_monitoring_leave_swarm_benches_out_for_now():
+@pytest.mark.parametrize("host", ["n1", "n2"])
+def test_the_first_manager_monitors_the_databases_of_a_swarm_bench_and_its_replica(host):
     variables = swarm_inventory(erpstack_monitoring=True)
     variables["erpnext_benches"].append({"name": "shop", "engine": "compose", "network_subnet": "172.30.11.0/24",
                                          "sites": [{"name": "shop.example.com"}]})
-    plan = deployment_plan(variables, swarm_facts())
+    plan = deployment_plan(variables, swarm_facts(host=host))
     assert [b["engine"] for b in plan["benches"]] == ["swarm", "compose"]
-    assert plan["backup"]["enabled_benches"] == ["shop"]
-    assert [c["bench"] for c in plan["monitoring"]["exporter_credentials"]] == ["shop"] * 3
+    monitoring = plan["monitoring"]
+    services = monitoring["compose"]["services"]
+    credentials = [(c["bench"], c["secret"], c.get("cnf"), c.get("db_host")) for c in monitoring["exporter_credentials"]]
+    jobs = dict((job["job_name"], job) for job in monitoring["prometheus"]["scrape_configs"])
+    if host == "n2":
+        # only the first manager keeps the secret files: the others run no exporter of the bench on Swarm
+        assert not [s for s in services if s.startswith("mysqld-exporter-main")]
+        assert [c[0] for c in credentials] == ["shop"] * 3
+        return
+    assert services["mysqld-exporter-main-primary"]["command"] == [
+        "--config.my-cnf=/run/secrets/mysqld_exporter.main.primary.cnf", "--no-collect.slave_status"]
+    assert services["mysqld-exporter-main-replica"]["command"] == [
+        "--config.my-cnf=/run/secrets/mysqld_exporter.main.replica.cnf", "--collect.slave_status"]
+    assert services["mysqld-exporter-main-replica"]["networks"] == ["monitoring", "bench-main"]
+    assert monitoring["compose"]["networks"]["bench-main"] == {"external": True, "name": "main_bench"}
+    assert credentials == [
+        ("shop", "db_exporter_password", "mysqld_exporter.shop.cnf", "db"),
+        ("shop", "redis_cache_password", None, None),
+        ("shop", "redis_queue_password", None, None),
+        ("main", "db_exporter_password", "mysqld_exporter.main.primary.cnf", "db"),
+        ("main", "db_exporter_password", "mysqld_exporter.main.replica.cnf", "db-replica"),
+    ]
+    assert jobs["mysqld"]["static_configs"][1:] == [
+        {"targets": ["mysqld-exporter-main-primary:9104"], "labels": {"bench": "main", "role": "primary"}},
+        {"targets": ["mysqld-exporter-main-replica:9104"], "labels": {"bench": "main", "role": "replica"}}]
+    # the exporter account reads the replica's status there
+    exporter = [a for a in plan["benches"][0]["db_accounts"] if a["secret"] == "db_exporter_password"][0]
+    assert exporter["priv"] == "*.*:PROCESS,BINLOG MONITOR,SLAVE MONITOR/performance_schema.*:SELECT"
+
+
+@pytest.mark.parametrize("host, enabled", [("n1", True), ("n2", True), ("n3", False), ("n4", False)])
+def test_a_swarm_bench_is_backed_up_from_the_replica_by_both_database_nodes(host, enabled):
+    plan = deployment_plan(swarm_inventory(backup_replica_max_lag_seconds=120), swarm_facts(host=host))
+    spec = plan["backup"]["config"]["benches"]["main"]
+    assert {k: spec[k] for k in ("engine", "stack", "db_service", "sites_dir", "db_nodes", "max_replica_lag_seconds",
+                                 "method")} == {
+        "engine": "swarm", "stack": "main", "db_service": "db-replica", "sites_dir": "/mnt/erpstack/main/sites",
+        "db_nodes": ["n1", "n2"], "max_replica_lag_seconds": 120, "method": "logical"}
+    assert plan["backup"]["enabled_benches"] == (["main"] if enabled else [])
+    # the drill restores through a compose project: only the backup's timer
+    assert [t["path"] for t in plan["backup"]["timers"]] == (
+        ["/etc/systemd/system/erpstack-backup-main.timer"] if enabled else [])
+    bench = plan["benches"][0]
+    # the dump runs in the database's tasks, as the backup account, which may read the replica's status
+    assert sorted(bench["stack"]["services"]["db-replica"]["secrets"], key=lambda s: s["source"])[0] == {
+        "source": "db_backup_password", "target": "db_backup_password", "uid": "999", "gid": "999", "mode": 0o400}
+    backup_account = [a for a in bench["db_accounts"] if a["secret"] == "db_backup_password"][0]
+    assert backup_account["priv"].endswith(",BINLOG MONITOR,SLAVE MONITOR")
+
+
+def test_without_a_replica_a_swarm_bench_is_backed_up_from_the_primary():
+    plan = deployment_plan(swarm_inventory(swarm_db_replica=""), swarm_facts(host="n1"))
+    spec = plan["backup"]["config"]["benches"]["main"]
+    assert (spec["db_service"], spec["db_nodes"], plan["backup"]["enabled_benches"]) == ("db", ["n1"], ["main"])
+
+
+@pytest.mark.parametrize("extra, at", [
+    ({"backup_method": "physical"}, "backup_method"),
+    ({"backup_benches": {"main": {"method": "physical"}}}, "backup_benches.main.method"),
+])
+def test_a_physical_backup_of_a_swarm_bench_is_refused(extra, at):
+    with pytest.raises(PlanError, match="Backup settings: %s is physical, but bench main runs on Swarm, where the "
+                                        "backup is a logical dump taken from the database's replica" % re.escape(at)):
+        deployment_plan(swarm_inventory(**extra), swarm_facts())
 
 
 def test_with_a_registry_every_image_of_the_stack_comes_from_it():
