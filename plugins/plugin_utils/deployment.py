@@ -40,6 +40,8 @@ from ansible_collections.erpstack.erpnext.plugins.plugin_utils.swarm import (
     DB_FENCE,
     DB_POSITION,
     DB_PROMOTE,
+    REDIS_HA,
+    REDIS_ROTATE,
     REPLICA_STATUS,
     bench_replicas,
     replica_seed,
@@ -324,6 +326,13 @@ class Plan(object):
                 "status": REPLICA_STATUS, "seed": replica_seed(v["swarm_db_replication_user"]),
                 "position": DB_POSITION, "fence": DB_FENCE, "promote": DB_PROMOTE,
             } if "db_replication_password" in secrets else None,
+            # engine swarm: a Redis password's rotation runs REDIS_ROTATE on every node, with each secret's
+            # arguments (kind, primary and replica services), before the services move to the new Docker secret
+            "redis_rotation": {
+                "script": REDIS_ROTATE,
+                "secrets": dict((secret, [kind, primary, replica])
+                                for kind, (primary, replica, secret, _port) in sorted(REDIS_HA.items())),
+            } if stack else None,
         }
 
     def engine(self, entry):

@@ -122,6 +122,37 @@ SENTINEL_MONITOR = (
 )
 
 
+# A Redis password's rotation, before the services move to its next Docker secret: on each node, every running
+# instance of the rotated Redis accepts the new password beside the one it started with (ACL SETUSER default >NEW)
+# and authenticates to its primary with the new one, and every Sentinel uses it. Any mix of old and new tasks then
+# agrees while the stack update restarts them in no set order; a restarted instance knows only the new password.
+# Run on the node: sh -c REDIS_ROTATE sh BENCH SECRET KIND PRIMARY REPLICA, the new password on standard input (the
+# containers read the old one from the secret they started with).
+_REDIS_QUOTE = "e=$(printf %s \"$new\" | sed -e 's/\\\\/\\\\\\\\/g' -e 's/\"/\\\\\"/g'); "
+REDIS_ROTATE_INSTANCE = (
+    "set -eu; IFS= read -r new; " + _REDIS_QUOTE
+    + "out=$(printf 'ACL SETUSER default on \">%s\"\\nCONFIG SET masterauth \"%s\"\\n' \"$e\" \"$e\" "
+    "| REDISCLI_AUTH=\"$(cat /run/secrets/$1)\" redis-cli --no-auth-warning 2>&1); "
+    "[ -z \"$(printf '%s\\n' \"$out\" | grep -vx OK)\" ] || { printf '%s\\n' \"$out\" >&2; exit 1; }"
+)
+REDIS_ROTATE_SENTINEL = (
+    "set -eu; IFS= read -r new; " + _REDIS_QUOTE
+    + "out=$(printf 'SENTINEL SET %s auth-pass \"%s\"\\n' \"$2\" \"$e\" "
+    "| REDISCLI_AUTH=\"$(cat /run/secrets/" + SENTINEL_SECRET + ")\" redis-cli -p " + str(SENTINEL_PORT)
+    + " --no-auth-warning 2>&1); "
+    "[ \"$out\" = OK ] || { printf '%s\\n' \"$out\" >&2; exit 1; }"
+)
+REDIS_ROTATE = (
+    "set -eu; IFS= read -r new; n=0; "
+    "for svc in \"$4\" \"$5\" " + SENTINEL_SERVICE + "; do "
+    "script=$(if [ \"$svc\" = " + SENTINEL_SERVICE + " ]; then cat <<'EOS'\n" + REDIS_ROTATE_SENTINEL + "\nEOS\n"
+    "else cat <<'EOS'\n" + REDIS_ROTATE_INSTANCE + "\nEOS\nfi); "
+    "for c in $(docker ps -q --filter \"label=com.docker.swarm.service.name=$1_$svc\"); do "
+    "printf '%s\\n' \"$new\" | docker exec -i \"$c\" sh -c \"$script\" sh \"$2\" \"$3\"; n=$((n+1)); "
+    "done; done; echo \"rotated $n\"\n"
+)
+
+
 def _haproxy_config_lines():
     lines = ["global", "  maxconn 4096", "defaults", "  mode tcp", "  timeout connect 3s",
              # RQ workers block in BLPOP and the realtime server holds a SUBSCRIBE: long idle sessions are normal

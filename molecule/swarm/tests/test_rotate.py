@@ -2,11 +2,12 @@
 # Copyright (c) 2026 erpstack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""playbooks/rotate_secrets.yml on the bench on Swarm, as an operator runs it: a Redis password is refused before
-anything changes; MariaDB's root and backup passwords and a site's database password get new values, the database's
-services move to the next version of their Docker secret, the old root password is refused and the new one accepted
-on the primary and on the replica (which follows the primary's binary log), the sites answer with their records, and
-the replica's node still takes a backup."""
+"""playbooks/rotate_secrets.yml on the bench on Swarm, as an operator runs it: the queue's Redis password changes on
+both instances, the Sentinels and the proxy with no job lost and the old one refused everywhere; MariaDB's root and
+backup passwords and a site's database password get new values, the database's services move to the next version of
+their Docker secret, the old root password is refused and the new one accepted on the primary and on the replica
+(which follows the primary's binary log), the sites answer with their records, and the replica's node still takes a
+backup."""
 
 import json
 import shlex
@@ -19,6 +20,7 @@ from swarm_helpers import (
     admin_session,
     api,
     db_script,
+    handshake,
     ping,
     playbook,
     replica_status,
@@ -51,15 +53,50 @@ def secret_names(host, service):
     return sorted(s["SecretName"] for s in spec.get("Secrets") or [])
 
 
-def test_a_redis_password_is_refused_on_swarm_before_anything_changes(node, request):
+def redis(host, password_file, command, target="redis-proxy"):
+    """A redis-cli command on the bench's network (through the proxy Frappe's realtime server uses, by default), the
+    password from a file on ``host`` on standard input."""
+    return host.run("docker run -i --rm --network %s_bench 172.31.40.11:5000/erpstack-test/redis:7.0 sh -c "
+                    "'read -r p; REDISCLI_AUTH=$p timeout 5 redis-cli --no-auth-warning -h %s -p 6379 %s' < %s"
+                    % (BENCH, target, command, password_file))
+
+
+def test_a_redis_password_rotates_on_every_instance_sentinel_and_proxy_and_no_job_is_lost(node, request):
     first = node(BOOTSTRAP)
-    before = secret(first, "redis_queue_password")
-    output = playbook(request, "rotate_secrets.yml", "-e", '{"erpnext_rotate": ["redis_queue_password"]}',
-                      refused=True)
-    text = " ".join(output.split())
-    assert "cannot rotate yet" in text and "Nothing has changed" in text, output[-3000:]
-    assert secret(first, "redis_queue_password") == before
-    assert secret_names(first, "redis-queue") == ["alpha_redis_queue_password_v1", "alpha_redis_sentinel_password_v1"]
+    old_copy = "/tmp/queue-old.pw"
+    first.run_expect([0], "umask 077; cp %sredis_queue_password %s" % (SECRETS, old_copy))
+    assert redis(first, old_copy, "RPUSH rq:queue:erpstack-rotate job-1 job-2").stdout.strip() == "2"
+    playbook(request, "rotate_secrets.yml", "-e", '{"erpnext_rotate": ["redis_queue_password"]}')
+    new_file = SECRETS + "redis_queue_password"
+    assert first.check_output("cat %s" % new_file) != first.check_output("cat %s" % old_copy)
+    for service in ("redis-queue", "redis-queue-replica", "redis-proxy"):
+        assert "alpha_redis_queue_password_v2" in secret_names(first, service), service
+    # the proxy follows the primary with the new password; the old one is refused everywhere, the jobs are there
+    assert wait_for(lambda: redis(first, new_file, "PING").stdout.strip() == "PONG", timeout=120)
+    assert redis(first, new_file, "LRANGE rq:queue:erpstack-rotate 0 -1").stdout.split() == ["job-1", "job-2"]
+    for target in ("redis-proxy", "redis-queue", "redis-queue-replica"):
+        refused = redis(first, old_copy, "PING", target)
+        assert "WRONGPASS" in refused.stderr and "NOAUTH" in refused.stdout, (target, refused.stdout, refused.stderr)
+    # the replica replicates with the new password, and the Sentinels watch both with it
+    assert wait_for(lambda: "master_link_status:up" in redis(
+        first, new_file, "INFO replication", _replica_of(first, new_file)).stdout, timeout=60)
+    sentinel = first.run("docker exec $(docker ps -q --filter label=com.docker.swarm.service.name=%s_redis-sentinel "
+                         "| head -n 1) sh -c 'REDISCLI_AUTH=$(cat /run/secrets/redis_sentinel_password) redis-cli "
+                         "-p 26379 --raw sentinel master queue | paste -d= - - | grep -E \"^(flags|num-slaves)=\"'"
+                         % BENCH).stdout.split()
+    assert sentinel == ["flags=master", "num-slaves=1"], sentinel
+    for site in SITES:
+        assert wait_for(lambda: ping(first, ADDRESSES["erpstack-swarm-3"], site), timeout=120), site
+    jar = "/tmp/rotate.sticky"
+    first.run("rm -f %s" % jar)
+    assert wait_for(lambda: handshake(first, ADDRESSES["erpstack-swarm-3"], SITES[0], jar), timeout=60)
+    first.run("rm -f %s" % old_copy)
+
+
+def _replica_of(host, password_file):
+    """The queue's instance that is a replica now (Sentinel may have swapped the roles during the restarts)."""
+    role = redis(host, password_file, "INFO replication", "redis-queue").stdout
+    return "redis-queue-replica" if "role:master" in role else "redis-queue"
 
 
 def test_the_database_passwords_rotate_and_the_services_move_to_new_docker_secrets(node, request):

@@ -12,6 +12,7 @@ import copy
 import json
 import os
 import re
+import subprocess
 
 import pytest
 
@@ -329,3 +330,41 @@ def test_a_physical_backup_of_a_swarm_bench_is_refused(extra, at):
 def test_with_a_registry_every_image_of_the_stack_comes_from_it():
     stack = deployment_plan(swarm_inventory(swarm_registry="registry.internal:5000"), swarm_facts())["benches"][0]["stack"]
     assert all(service["image"].startswith("registry.internal:5000/") for service in stack["services"].values())
+
+
+FAKE_DOCKER = """#!/bin/sh
+# docker ps: the node's containers of each service; docker exec: the call and its standard input, recorded
+log="$FAKE_LOG"
+if [ "$1" = ps ]; then
+  case "$*" in
+    *alpha_redis-queue-replica*) echo c-replica ;;
+    *alpha_redis-queue*) echo c-primary ;;
+    *alpha_redis-sentinel*) echo c-sentinel ;;
+  esac
+  exit 0
+fi
+printf 'ARGS %s\\n' "$*" | sed 's/ sh -c .* sh / sh -c SCRIPT sh /' >> "$log"
+printf 'STDIN %s\\n' "$(cat)" >> "$log"
+"""
+
+
+def test_a_redis_password_s_rotation_reaches_each_instance_and_sentinel_on_standard_input(tmp_path):
+    bench = deployment_plan(swarm_inventory(), swarm_facts())["benches"][0]
+    rotation = bench["redis_rotation"]
+    assert rotation["secrets"] == {"redis_cache_password": ["cache", "redis-cache", "redis-cache-replica"],
+                                   "redis_queue_password": ["queue", "redis-queue", "redis-queue-replica"]}
+    (tmp_path / "docker").write_text(FAKE_DOCKER)
+    (tmp_path / "docker").chmod(0o755)
+    log = tmp_path / "log"
+    env = dict(os.environ, PATH="%s:%s" % (tmp_path, os.environ["PATH"]), FAKE_LOG=str(log))
+    argv = ["sh", "-c", rotation["script"], "sh", "alpha", "redis_queue_password"] + rotation["secrets"][
+        "redis_queue_password"]
+    result = subprocess.run(argv, input=b's3cr"t\\\n', env=env, stdout=subprocess.PIPE, check=True)
+    assert result.stdout == b"rotated 3\n"
+    assert log.read_text().splitlines() == [
+        "ARGS exec -i c-primary sh -c SCRIPT sh redis_queue_password queue", 'STDIN s3cr"t\\',
+        "ARGS exec -i c-replica sh -c SCRIPT sh redis_queue_password queue", 'STDIN s3cr"t\\',
+        "ARGS exec -i c-sentinel sh -c SCRIPT sh redis_queue_password queue", 'STDIN s3cr"t\\',
+    ]
+    # the instances add the new password beside the one they started with; the Sentinels switch to it
+    assert "ACL SETUSER default on" in rotation["script"] and "SENTINEL SET %s auth-pass" in rotation["script"]
