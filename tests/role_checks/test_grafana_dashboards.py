@@ -39,7 +39,7 @@ GRID_COLUMNS = 24
 # Scrape jobs of the monitoring role's Prometheus, and the fixture files of the names each job has
 JOB_FIXTURES = {
     "prometheus": ("prometheus",), "alertmanager": ("alertmanager",), "node": ("node", "backup"),
-    "cadvisor": ("cadvisor",), "traefik": ("traefik",), "mysqld": ("mysqld",), "redis": ("redis",),
+    "cadvisor": ("cadvisor",), "traefik": ("traefik",), "mysqld": ("mysqld", "mysqld-replica"), "redis": ("redis",),
     "site-probe": ("blackbox",), "grafana": (), "loki": (), "alloy": (),
 }
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
@@ -61,6 +61,7 @@ AGGREGATIONS = set("sum min max avg group stddev stdvar count count_values botto
                    .split())
 GROUPING = {"by", "without", "on", "ignoring", "group_left", "group_right"}
 KEYWORDS = {"and", "or", "unless", "offset", "bool", "inf", "nan", "atan2"}
+BINARY_KEYWORDS = {"and", "or", "unless", "atan2"}
 _IDENTIFIER = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
 _NUMBER = re.compile(r"(0[xX][0-9a-fA-F]+|[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)([a-zA-Z][a-zA-Z0-9]*)?")
 _VARIABLE = re.compile(r"\$(?:\{[^}]*\}|\w+)|\[\[\w+\]\]")
@@ -165,6 +166,9 @@ def promql_selectors(expr):
             if word in GROUPING:
                 if after == "(":
                     index = _closing(expr, position, ")") + 1
+            elif word.lower() in BINARY_KEYWORDS:
+                # a set or arithmetic operator, which a parenthesised operand may follow: "a or (b unless c)"
+                continue
             elif after == "(":
                 if word not in FUNCTIONS | AGGREGATIONS:
                     raise ValueError("unknown PromQL function %s: %s" % (word, expr))
@@ -448,6 +452,7 @@ def test_every_job_with_names_has_its_fixture():
     ("time() - last_success @ end() > 26 * 3600 unless ignoring (site) other", {"last_success", "other"}),
     ('{__name__="up", job="node"} == 1e3 or -.5 > Inf', {"up"}),
     ("erpstack:backup_max_age_seconds + x without (a, b) - y", {"erpstack:backup_max_age_seconds", "x", "y"}),
+    ("a == 0 or (b == 1 unless on(bench) c) and (d)", {"a", "b", "c", "d"}),
 ])
 def test_the_scanner_finds_the_metric_names(expr, names):
     assert metric_names(expr) == names

@@ -37,8 +37,9 @@ def test_both_database_exporters_are_scraped_and_the_replica_s_status_is_read(no
     first = node(BOOTSTRAP)
     assert wait_for(lambda: value(first, 'mysql_up{job="mysqld", bench="%s"}' % BENCH) == [
         ("primary", 1.0), ("replica", 1.0)], timeout=120), value(first, 'up{job="mysqld"}')
-    assert wait_for(lambda: value(first, 'mysql_slave_status_slave_sql_running{bench="%s"}' % BENCH) == [
-        ("replica", 1.0)], timeout=60)
+    for metric in ("mysql_slave_status_slave_sql_running", "mysql_slave_status_slave_io_running"):
+        assert wait_for(lambda: value(first, '%s{bench="%s"}' % (metric, BENCH)) == [("replica", 1.0)], timeout=60), \
+            metric
     lag = value(first, 'mysql_slave_status_seconds_behind_master{bench="%s"}' % BENCH)
     assert [role for role, _seconds in lag] == ["replica"] and lag[0][1] < 300
     # each exporter's credentials: its own file, readable by the exporter's user only, naming its own service
