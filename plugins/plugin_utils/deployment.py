@@ -583,6 +583,9 @@ class Plan(object):
             "stack": name,
             "db_service": "db-replica" if db["replica"] else "db",
             "sites_dir": self.swarm_sites_dir(name),
+            # a restore runs its bench commands in the admin container, on the first manager
+            "admin_container": name + "_admin",
+            "first_manager": swarm["bootstrap"],
             "db_nodes": [node for node in (db["primary"], db["replica"]) if node],
             "max_replica_lag_seconds": int(v["backup_replica_max_lag_seconds"]),
         })

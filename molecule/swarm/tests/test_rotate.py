@@ -2,7 +2,8 @@
 # Copyright (c) 2026 erpstack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""playbooks/rotate_secrets.yml on the bench on Swarm, as an operator runs it: the queue's Redis password changes on
+"""playbooks/rotate_secrets.yml on the bench on Swarm, as an operator runs it, once for every secret the tests rotate (a
+run rolls the services it touches, minutes on this machine): the queue's Redis password changes on
 both instances, the Sentinels and the proxy with no job lost and the old one refused everywhere; MariaDB's root and
 backup passwords and a site's database password get new values, the database's services move to the next version of
 their Docker secret, the old root password is refused and the new one accepted on the primary and on the replica
@@ -11,6 +12,8 @@ backup."""
 
 import json
 import shlex
+
+import pytest
 
 from swarm_helpers import (
     ADDRESSES,
@@ -61,16 +64,44 @@ def redis(host, password_file, command, target="redis-proxy"):
                     % (BENCH, target, command, password_file))
 
 
-def test_a_redis_password_rotates_on_every_instance_sentinel_and_proxy_and_no_job_is_lost(node, request):
+def bumped(names, secret):
+    """The next version of the service's Docker secret for ``secret`` (``alpha_SECRET_vN`` becomes ``_vN+1``)."""
+    prefix = "%s_%s_v" % (BENCH, secret)
+    current = [int(name[len(prefix):]) for name in names if name.startswith(prefix)]
+    assert len(current) == 1, (secret, names)
+    return "%s%d" % (prefix, current[0] + 1)
+
+
+OLD_QUEUE = "/tmp/queue-old.pw"
+ROTATED = ["redis_queue_password", "db_root_password", "db_backup_password", "db_password." + SITES[1]]
+
+
+@pytest.fixture(scope="module")
+def rotation(node, request):
+    """What the tests compare with, then one run of the playbook for every rotated secret: the old values, two jobs on
+    the queue, a record on a site."""
     first = node(BOOTSTRAP)
-    old_copy = "/tmp/queue-old.pw"
-    first.run_expect([0], "umask 077; cp %sredis_queue_password %s" % (SECRETS, old_copy))
-    assert redis(first, old_copy, "RPUSH rq:queue:erpstack-rotate job-1 job-2").stdout.strip() == "2"
-    playbook(request, "rotate_secrets.yml", "-e", '{"erpnext_rotate": ["redis_queue_password"]}')
+    first.run_expect([0], "umask 077; cp %sredis_queue_password %s" % (SECRETS, OLD_QUEUE))
+    assert redis(first, OLD_QUEUE, "DEL rq:queue:erpstack-rotate").rc == 0
+    assert redis(first, OLD_QUEUE, "RPUSH rq:queue:erpstack-rotate job-1 job-2").stdout.strip() == "2"
+    before = {"root": secret(first, "db_root_password"), "site_db": site_db_password(first, SITES[1]),
+              "secrets": dict((service, secret_names(first, service)) for service in
+                              ("db", "db-replica", "redis-queue", "redis-queue-replica", "redis-proxy"))}
+    session = admin_session(first, ADDRESSES[BOOTSTRAP], SITES[1])
+    api(first, ADDRESSES[BOOTSTRAP], SITES[1], session, "POST", "/api/resource/ToDo",
+        {"description": "before the rotation"})
+    playbook(request, "rotate_secrets.yml", "-e", json.dumps({"erpnext_rotate": ROTATED}))
+    yield before
+    first.run("rm -f %s" % OLD_QUEUE)
+
+
+def test_a_redis_password_rotates_on_every_instance_sentinel_and_proxy_and_no_job_is_lost(node, rotation):
+    first = node(BOOTSTRAP)
+    old_copy = OLD_QUEUE
     new_file = SECRETS + "redis_queue_password"
     assert first.check_output("cat %s" % new_file) != first.check_output("cat %s" % old_copy)
     for service in ("redis-queue", "redis-queue-replica", "redis-proxy"):
-        assert "alpha_redis_queue_password_v2" in secret_names(first, service), service
+        assert bumped(rotation["secrets"][service], "redis_queue_password") in secret_names(first, service), service
     # the proxy follows the primary with the new password; the old one is refused everywhere, the jobs are there
     assert wait_for(lambda: redis(first, new_file, "PING").stdout.strip() == "PONG", timeout=120)
     assert redis(first, new_file, "LRANGE rq:queue:erpstack-rotate 0 -1").stdout.split() == ["job-1", "job-2"]
@@ -90,7 +121,6 @@ def test_a_redis_password_rotates_on_every_instance_sentinel_and_proxy_and_no_jo
     jar = "/tmp/rotate.sticky"
     first.run("rm -f %s" % jar)
     assert wait_for(lambda: handshake(first, ADDRESSES["erpstack-swarm-3"], SITES[0], jar), timeout=60)
-    first.run("rm -f %s" % old_copy)
 
 
 def _replica_of(host, password_file):
@@ -99,19 +129,15 @@ def _replica_of(host, password_file):
     return "redis-queue-replica" if "role:master" in role else "redis-queue"
 
 
-def test_the_database_passwords_rotate_and_the_services_move_to_new_docker_secrets(node, request):
+def test_the_database_passwords_rotate_and_the_services_move_to_new_docker_secrets(node, rotation):
     first, second = node(BOOTSTRAP), node("erpstack-swarm-2")
-    old_root, old_site_db = secret(first, "db_root_password"), site_db_password(first, SITES[1])
-    session = admin_session(first, ADDRESSES[BOOTSTRAP], SITES[1])
-    api(first, ADDRESSES[BOOTSTRAP], SITES[1], session, "POST", "/api/resource/ToDo",
-        {"description": "before the rotation"})
-    playbook(request, "rotate_secrets.yml", "-e",
-             json.dumps({"erpnext_rotate": ["db_root_password", "db_backup_password", "db_password." + SITES[1]]}))
+    old_root, old_site_db = rotation["root"], rotation["site_db"]
     new_root = secret(first, "db_root_password")
     assert new_root != old_root
     assert site_db_password(first, SITES[1]) == secret(first, "db_password." + SITES[1]) != old_site_db
-    assert secret_names(first, "db") == ["alpha_db_backup_password_v2", "alpha_db_root_password_v2"]
-    assert "alpha_db_root_password_v2" in secret_names(first, "db-replica")
+    assert secret_names(first, "db") == sorted(bumped(rotation["secrets"]["db"], name)
+                                               for name in ("db_backup_password", "db_root_password"))
+    assert bumped(rotation["secrets"]["db-replica"], "db_root_password") in secret_names(first, "db-replica")
     assert wait_for(lambda: root_answers(first, "db", new_root), timeout=60)
     assert not root_answers(first, "db", old_root)
     assert wait_for(lambda: replica_status(node) == "replicating", timeout=120)

@@ -286,6 +286,53 @@ class Bench:
                              "branch": fields[2] if len(fields) > 2 else ""})
         return apps
 
+    def backup_site(self, site, target, set_id, with_database):
+        """Frappe's own backup of one site into ``target``, under the set's file names; return those names."""
+        stage = "%s/sites/%s/private/backups/erpstack-%s" % (BENCH_DIR, site, set_id)
+        try:
+            if with_database:
+                self.bench("bench backup of %s" % site, "backup", "--with-files", "--compress",
+                           "--backup-path", stage, site=site)
+            else:
+                # the database is in the physical backup: only the site's files and configuration
+                self.backend_sh(
+                    "archiving the files of %s" % site,
+                    'set -e; umask 077; mkdir -p "$2"; cd sites; '
+                    'tar -czf "$2/files.tgz" "./$1/public/files"; '
+                    'tar -czf "$2/private-files.tgz" "./$1/private/files"; '
+                    'cp "$1/site_config.json" "$2/site_config.json"', site, stage)
+            with open(os.path.join(target, ".stream.tar"), "wb") as out:
+                self.backend_sh("copying the backup of %s off the volume" % site, 'tar -C "$1" -cf - .', stage,
+                                stdout=out)
+            run(["tar", "-C", target, "-xf", os.path.join(target, ".stream.tar")], "unpacking %s" % site)
+            os.remove(os.path.join(target, ".stream.tar"))
+        finally:
+            self.backend_sh("removing the staged backup of %s" % site, 'rm -rf "$1"', stage)
+        renamed = {}
+        for entry in os.listdir(target):
+            if entry in SITE_FILES:
+                continue
+            for suffix, canonical in (("-database.sql.gz", "database.sql.gz"), ("-private-files.tgz",
+                                      "private-files.tgz"), ("-files.tgz", "files.tgz"),
+                                      ("-site_config_backup.json", "site_config.json")):
+                if entry.endswith(suffix):
+                    os.rename(os.path.join(target, entry), os.path.join(target, canonical))
+                    renamed[canonical] = entry
+                    break
+        expected = SITE_FILES if with_database else SITE_FILES[1:]
+        missing = [f for f in expected if not os.path.exists(os.path.join(target, f))]
+        if missing:
+            raise BackupError("the backup of %s lacks %s" % (site, ", ".join(missing)))
+        return expected
+
+    def takes_backup_here(self, reason):
+        return True
+
+    def check_source(self, manifest):
+        """Refuse to back up a bench that is not all there."""
+        if not self.running("backend") or not self.running("db"):
+            raise BackupError("the bench's backend and db services must be running")
+
     def container_ip(self, service):
         cid = run(self.compose("ps", "-q", service), "docker compose ps").strip()
         if not cid:
@@ -560,7 +607,9 @@ class Context:
 class SwarmBench(Bench):
     """A bench on Docker Swarm, backed up from its database's replica (the primary when it has none): the dump runs
     in that service's task on this node, as the backup account, whose password the task has as a Docker secret; the
-    sites' files are read from the shared storage, which every node mounts at the same path."""
+    sites' files are read from the shared storage, which every node mounts at the same path. A restore runs on the
+    first manager: bench commands in the bench's admin container, the site-admin password from the bench's secrets
+    there."""
 
     # The backup account's password goes from the task's Docker secret to a private option file; the host never
     # holds it. The account may log in from the bench network: the task reaches itself by its service name.
@@ -575,6 +624,7 @@ class SwarmBench(Bench):
         self.stack = spec["stack"]
         self.db_service = spec["db_service"]
         self.sites_dir = spec["sites_dir"]
+        self.admin = spec["admin_container"]
 
     def task(self, service):
         """The id of this node's running container of the stack's service, or None."""
@@ -590,6 +640,69 @@ class SwarmBench(Bench):
 
     def running(self, service):
         return self.task(service) is not None
+
+    def takes_backup_here(self, reason):
+        """Both database nodes keep the timer: the one that runs the replica's task takes the backup. A safety
+        backup before a restore is taken from this node's database task, whichever it is."""
+        if self.here():
+            return True
+        if reason != "pre-restore":
+            return False
+        self.use_local_database()
+        return True
+
+    def use_local_database(self):
+        """For a safety backup before a restore: the database task of this node, the replica's or the primary's."""
+        for service in (self.db_service, "db"):
+            if self.task(service) is not None:
+                self.db_service = service
+                return
+        raise BackupError("no database task of bench %s runs on this node to take the safety backup from: take a set "
+                          "where the replica runs (erpstack-backup run %s) and restore with --no-safety-backup"
+                          % (self.name, self.name))
+
+    def require_admin(self):
+        """Bench commands of a restore run in the bench's admin container, on its first manager."""
+        out = run(["docker", "inspect", "--format", "{{.State.Running}}", self.admin], "docker inspect", check=False)
+        if (out or "").strip() != "true":
+            raise BackupError("bench %s runs on Swarm: restore it on its first manager%s, where its admin container %s "
+                              "runs" % (self.name, " (%s)" % self.spec["first_manager"]
+                                        if self.spec.get("first_manager") else "", self.admin))
+
+    def admin_exec(self, stdin):
+        interactive = ["-i"] if stdin is not None else []
+        return ["docker", "exec"] + interactive + ["-u", "frappe", "-w", BENCH_DIR, self.admin]
+
+    def bench(self, what, *args, site=None, stdin=None):
+        argv = self.admin_exec(stdin) + ["bench"] + (["--site", site] if site else []) + list(args)
+        return run(argv, what, stdin=stdin)
+
+    def backend_sh(self, what, script, *args, stdin=None, stdout=subprocess.PIPE):
+        argv = self.admin_exec(stdin) + ["sh", "-c", script, "sh"] + list(args)
+        return run(argv, what, stdin=stdin, stdout=stdout)
+
+    # A page of a site from the backend service, asked from the admin container on the bench's network (the host
+    # has no address on the overlay): the status on the first line, the body after it.
+    HTTP_PY = (
+        "import sys, urllib.error, urllib.request\n"
+        "req = urllib.request.Request('http://backend:8000' + sys.argv[2], headers={'Host': sys.argv[1], "
+        "'X-Frappe-Site-Name': sys.argv[1], 'Accept': 'application/json'})\n"
+        "try:\n"
+        "    r = urllib.request.urlopen(req, timeout=30)\n"
+        "    print(r.status); print(r.read().decode('utf-8', 'replace'))\n"
+        "except urllib.error.HTTPError as e:\n"
+        "    print(e.code); print(e.read().decode('utf-8', 'replace'))\n"
+        "except OSError as e:\n"
+        "    print(0); print(e)\n"
+    )
+
+    def http(self, site, path, data=None, cookie=None):
+        if data is not None or cookie is not None:
+            raise BackupError("a bench on Swarm is only asked for pages without a session")
+        out = run(self.admin_exec(None) + ["env/bin/python", "-c", self.HTTP_PY, site, path],
+                  "asking %s for %s" % (site, path), check=False) or ""
+        status, _sep, body = out.partition("\n")
+        return (int(status) if status.strip().isdigit() else 0), body, []
 
     def db_exec(self, script, *args, what="a query", stdout=subprocess.PIPE):
         cid = self.task(self.db_service)
@@ -619,8 +732,13 @@ class SwarmBench(Bench):
         error = status.get("Last_SQL_Error") or status.get("Last_IO_Error") or ""
         return running, (int(lag) if lag.isdigit() else None), error
 
-    def check_source(self):
-        """Refuse a replica that would give an old state a new date: stopped, broken, or too far behind."""
+    def check_source(self, manifest):
+        """Record where the dump comes from; refuse a replica that would give an old state a new date: stopped,
+        broken, or too far behind."""
+        manifest["engine"] = "swarm"
+        manifest["source"] = self.source()
+
+    def source(self):
         if self.db_service == "db":
             return {}
         running, lag, error = self.replication()
@@ -664,6 +782,11 @@ class SwarmBench(Bench):
             if os.path.exists(raw):
                 os.remove(raw)
 
+    def backup_site(self, site, target, set_id, with_database):
+        self.dump(site, self.site_config(site)["db_name"], os.path.join(target, "database.sql.gz"))
+        self.archive(site, target)
+        return SITE_FILES
+
     def archive(self, site, target):
         """The site's public and private files and its configuration, from the shared storage."""
         for name, rel in (("files.tgz", "public/files"), ("private-files.tgz", "private/files")):
@@ -679,12 +802,6 @@ class SwarmBench(Bench):
                         os.path.join(target, "site_config.json"))
 
 
-def refuse_swarm(bench, what):
-    if isinstance(bench, SwarmBench):
-        raise BackupError("bench %s runs on Swarm: this tool takes its backups but does not %s it; restore a site "
-                          "with bench restore in the bench's admin container (docs/swarm.md)" % (bench.name, what))
-
-
 class Backup:
     """Take a set of a bench (Frappe's backup of each site, or mariadb-backup of the server), apply the retention,
     copy it offsite, and record the outcome as metrics."""
@@ -696,8 +813,7 @@ class Backup:
 
     def run(self, name, offsite=True, prune=True, reason="scheduled"):
         bench = self.context.bench(name)
-        if isinstance(bench, SwarmBench) and not bench.here():
-            # both database nodes keep the timer; the one that runs the replica's task takes the backup
+        if not bench.takes_backup_here(reason):
             log("bench %s: its %s task runs on another node, which takes the backup" % (name, bench.db_service))
             return None
         store = Store(self.config, name)
@@ -749,11 +865,7 @@ class Backup:
                 "reason": reason, "method": bench.method, "kind": "full", "base": None,
                 "host": self.config.get("host", ""), "images": bench.spec.get("images", {}), "sites": {},
             }
-            if isinstance(bench, SwarmBench):
-                manifest["engine"] = "swarm"
-                manifest["source"] = bench.check_source()
-            elif not bench.running("backend") or not bench.running("db"):
-                raise BackupError("the bench's backend and db services must be running")
+            bench.check_source(manifest)
             before = {}
             for site in bench.sites:
                 conf = bench.site_config(site)
@@ -786,51 +898,10 @@ class Backup:
         return set_id, manifest
 
     def _site(self, bench, site, partial, manifest, with_database):
-        """Frappe's own backup of one site (database dump, files, site config), moved off the sites volume."""
+        """One site's files of the set (database dump, files, site config), moved off the sites volume."""
         target = os.path.join(partial, site)
         os.makedirs(target, mode=0o700)
-        if isinstance(bench, SwarmBench):
-            bench.dump(site, bench.site_config(site)["db_name"], os.path.join(target, "database.sql.gz"))
-            bench.archive(site, target)
-            for entry in os.listdir(target):
-                os.chmod(os.path.join(target, entry), 0o600)
-            manifest["sites"][site] = {"files": sorted(SITE_FILES)}
-            return
-        stage = "%s/sites/%s/private/backups/erpstack-%s" % (BENCH_DIR, site, manifest["set"])
-        try:
-            if with_database:
-                bench.bench("bench backup of %s" % site, "backup", "--with-files", "--compress",
-                            "--backup-path", stage, site=site)
-            else:
-                # the database is in the physical backup: only the site's files and configuration
-                bench.backend_sh(
-                    "archiving the files of %s" % site,
-                    'set -e; umask 077; mkdir -p "$2"; cd sites; '
-                    'tar -czf "$2/files.tgz" "./$1/public/files"; '
-                    'tar -czf "$2/private-files.tgz" "./$1/private/files"; '
-                    'cp "$1/site_config.json" "$2/site_config.json"', site, stage)
-            with open(os.path.join(target, ".stream.tar"), "wb") as out:
-                bench.backend_sh("copying the backup of %s off the volume" % site, 'tar -C "$1" -cf - .', stage,
-                                 stdout=out)
-            run(["tar", "-C", target, "-xf", os.path.join(target, ".stream.tar")], "unpacking %s" % site)
-            os.remove(os.path.join(target, ".stream.tar"))
-        finally:
-            bench.backend_sh("removing the staged backup of %s" % site, 'rm -rf "$1"', stage)
-        renamed = {}
-        for entry in os.listdir(target):
-            if entry in SITE_FILES:
-                continue
-            for suffix, canonical in (("-database.sql.gz", "database.sql.gz"), ("-private-files.tgz",
-                                      "private-files.tgz"), ("-files.tgz", "files.tgz"),
-                                      ("-site_config_backup.json", "site_config.json")):
-                if entry.endswith(suffix):
-                    os.rename(os.path.join(target, entry), os.path.join(target, canonical))
-                    renamed[canonical] = entry
-                    break
-        expected = SITE_FILES if with_database else SITE_FILES[1:]
-        missing = [f for f in expected if not os.path.exists(os.path.join(target, f))]
-        if missing:
-            raise BackupError("the backup of %s lacks %s" % (site, ", ".join(missing)))
+        expected = bench.backup_site(site, target, manifest["set"], with_database)
         for entry in os.listdir(target):
             os.chmod(os.path.join(target, entry), 0o600)
         manifest["sites"][site] = {"files": sorted(expected)}
@@ -980,7 +1051,9 @@ class Restore:
 
     def run(self, name, sites, wanted="latest", source="auto", safety=True):
         bench = self.context.bench(name)
-        refuse_swarm(bench, "restore")
+        swarm = isinstance(bench, SwarmBench)
+        if swarm:
+            bench.require_admin()
         store = Store(self.config, name)
         with self.context.lock(name):
             set_id = self.resolve(name, wanted, source)
@@ -997,8 +1070,9 @@ class Restore:
             if not_here:
                 raise BackupError("bench %s has no site %s: create it with site.yml first" % (
                     name, ", ".join(not_here)))
-        # a stopped bench (an earlier restore that failed half-way) is started first
-        run(bench.compose("up", "-d", "--wait"), "starting the bench", check=False)
+        if not swarm:
+            # a stopped bench (an earlier restore that failed half-way) is started first
+            run(bench.compose("up", "-d", "--wait"), "starting the bench", check=False)
         safety_set = None
         if safety:
             log("bench %s: taking a safety backup before the restore" % name)
@@ -1167,7 +1241,10 @@ class Drill:
     def run(self, name, site=None, wanted="latest", source="local"):
         """Restore a set into a scratch site, check it answers, logs in and has the source's records, drop it."""
         bench = self.context.bench(name)
-        refuse_swarm(bench, "drill")
+        if isinstance(bench, SwarmBench):
+            raise BackupError("bench %s runs on Swarm: the drill restores into a scratch site of a compose project, "
+                              "which a bench on Swarm has not; restore a set into it with the restore command "
+                              "(docs/swarm.md)" % name)
         store = Store(self.config, name)
         metrics = Metrics(self.config, name)
         started = time.time()
@@ -1281,7 +1358,7 @@ def check_config(config, path):
         if spec.get("method") not in ("logical", "physical"):
             problems.append("bench %s: method must be logical or physical" % name)
         if spec.get("engine", "compose") == "swarm":
-            for key in ("stack", "db_service", "sites_dir"):
+            for key in ("stack", "db_service", "sites_dir", "admin_container"):
                 if key not in spec:
                     problems.append("bench %s (on Swarm) lacks %s" % (name, key))
             if spec.get("method") != "logical":

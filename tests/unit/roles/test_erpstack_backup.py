@@ -424,6 +424,7 @@ def swarm_config(config, tmp_path):
     (sites / "site.test" / "site_config.json").write_text(json.dumps({"db_name": "_1a2b", "encryption_key": "k"}))
     config["benches"]["alpha"].update({"engine": "swarm", "stack": "alpha", "db_service": "db-replica",
                                        "sites_dir": str(sites), "db_nodes": ["n1", "n2"],
+                                       "admin_container": "alpha_admin",
                                        "max_replica_lag_seconds": 300})
     return config
 
@@ -514,12 +515,90 @@ def test_a_replica_that_lags_or_stopped_fails_the_backup(swarm_config, monkeypat
     assert os.listdir(os.path.join(swarm_config["backup_dir"], "alpha")) == []
 
 
-@pytest.mark.parametrize("command", [["restore", "alpha", "--site", "site.test"], ["drill", "alpha"]])
-def test_restore_and_drill_of_a_swarm_bench_are_refused_with_the_way_to_do_it(swarm_config, tmp_path, capsys, command):
+def test_a_drill_of_a_swarm_bench_is_refused_with_the_way_to_do_it(swarm_config, tmp_path, capsys):
     path = tmp_path / "config.json"
     path.write_text(json.dumps(swarm_config))
-    assert eb.main(["--config", str(path)] + command) == 1
-    assert "bench alpha runs on Swarm: this tool takes its backups but does not %s it" % command[0] in capsys.readouterr().err
+    assert eb.main(["--config", str(path), "drill", "alpha"]) == 1
+    assert ("bench alpha runs on Swarm: the drill restores into a scratch site of a compose project"
+            in capsys.readouterr().err)
+
+
+ADMIN_PS = ["docker", "inspect", "--format", "{{.State.Running}}", "alpha_admin"]
+
+
+def swarm_commands():
+    def bench(*args, **kw):
+        stdin = ["-i"] if kw.get("stdin") else []
+        site = ["--site", kw["site"]] if kw.get("site") else []
+        return (["docker", "exec"] + stdin + ["-u", "frappe", "-w", eb.BENCH_DIR, "alpha_admin", "bench"] + site
+                + list(args))
+
+    def sh(script, *args, **kw):
+        stdin = ["-i"] if kw.get("stdin", True) else []
+        return (["docker", "exec"] + stdin + ["-u", "frappe", "-w", eb.BENCH_DIR, "alpha_admin", "sh", "-c", script, "sh"]
+                + list(args))
+    return bench, sh
+
+
+def swarm_restore_calls(site):
+    """Frappe's restore of one site of a bench on Swarm: the same sequence as on Compose, in the admin container."""
+    bench, sh = swarm_commands()
+    stage = "%s/sites/%s/private/backups/erpstack-restore" % (eb.BENCH_DIR, site)
+    return [
+        (bench("set-maintenance-mode", "on", site=site), 0, ""),
+        (sh('rm -rf "$1"; mkdir -p "$1"', stage, stdin=False), 0, ""),
+        (sh('cat >"$1/$2"', stage, "database.sql.gz"), 0, ""),
+        (sh('cat >"$1/$2"', stage, "files.tgz"), 0, ""),
+        (sh('cat >"$1/$2"', stage, "private-files.tgz"), 0, ""),
+        (bench("restore", stage + "/database.sql.gz", "--with-public-files", stage + "/files.tgz",
+               "--with-private-files", stage + "/private-files.tgz", "--db-root-username", "erpstack_admin", "--force",
+               site=site, stdin=True), 0, ""),
+        (sh('set -e; f="sites/$1/site_config.json"; t="$f.tmp"; umask 077; '
+            'jq --rawfile k /dev/stdin \'.encryption_key = ($k | rtrimstr("\\n"))\' "$f" >"$t"; mv "$t" "$f"', site),
+         0, ""),
+        (bench("migrate", site=site), 0, ""),
+        (bench("set-maintenance-mode", "off", site=site), 0, ""),
+        (bench("clear-cache", site=site), 0, ""),
+        (sh('rm -rf "$1"', stage, stdin=False), 0, ""),
+        (["docker", "exec", "-u", "frappe", "-w", eb.BENCH_DIR, "alpha_admin", "env/bin/python", "-c",
+          eb.SwarmBench.HTTP_PY, site, "/api/method/ping"], 0, '200\n{"message":"pong"}\n'),
+    ]
+
+
+def test_restore_of_a_swarm_site_runs_frappe_s_sequence_in_the_admin_container(swarm_config, restorable, monkeypatch):
+    swarm_config["benches"]["alpha"].update({"admin_container": "alpha_admin", "first_manager": "n1"})
+    script = Script([(ADMIN_PS, 0, "true\n")] + swarm_restore_calls("site.test"))
+    monkeypatch.setattr(eb.subprocess, "run", script)
+    assert eb.Restore(eb.Context(swarm_config)).run("alpha", ["site.test"], safety=False) == "20250101T000000Z"
+    script.done()
+    # no compose project is started; the dump and files, the site-admin password and the key go on standard input
+    assert script.inputs[3:6] == [b"dump", b"public", b"private"]
+    assert script.inputs[6] == ADMIN_PW + "\n" and script.inputs[7] == KEY + "\n"
+    assert not any(ADMIN_PW in arg or KEY in arg for argv, _rc, _out in script.expected for arg in argv)
+
+
+def test_a_swarm_restore_away_from_the_admin_container_names_the_first_manager(swarm_config, restorable, monkeypatch):
+    swarm_config["benches"]["alpha"].update({"admin_container": "alpha_admin", "first_manager": "n1"})
+    script = Script([(ADMIN_PS, 1, "")])
+    monkeypatch.setattr(eb.subprocess, "run", script)
+    with pytest.raises(eb.BackupError, match=r"bench alpha runs on Swarm: restore it on its first manager \(n1\), "
+                                             r"where its admin container alpha_admin runs"):
+        eb.Restore(eb.Context(swarm_config)).run("alpha", ["site.test"], safety=False)
+    script.done()
+
+
+def test_the_safety_backup_before_a_swarm_restore_is_taken_from_the_local_primary(swarm_config, monkeypatch):
+    swarm_config["benches"]["alpha"]["admin_container"] = "alpha_admin"
+    primary_ps = REPLICA_PS[:-1] + ["label=com.docker.swarm.service.name=alpha_db"]
+    fake = SwarmRun([(REPLICA_PS, (0, "")), (primary_ps, (0, "")), ])
+    monkeypatch.setattr(eb.subprocess, "run", fake)
+    with pytest.raises(eb.BackupError, match="no database task of bench alpha runs on this node to take the safety "
+                                             "backup from: .* restore with --no-safety-backup"):
+        eb.Backup(eb.Context(swarm_config)).run("alpha", offsite=False, reason="pre-restore")
+    bench = eb.Context(swarm_config).bench("alpha")
+    monkeypatch.setattr(eb.subprocess, "run", SwarmRun([(REPLICA_PS, (0, "")), (primary_ps, (0, "beef\n"))]))
+    bench.use_local_database()
+    assert bench.db_service == "db" and bench.source() == {}
 
 
 def test_a_swarm_bench_without_its_stack_is_refused_by_check(swarm_config, tmp_path, capsys):

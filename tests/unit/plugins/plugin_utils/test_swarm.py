@@ -296,9 +296,11 @@ def test_a_swarm_bench_is_backed_up_from_the_replica_by_both_database_nodes(host
     plan = deployment_plan(swarm_inventory(backup_replica_max_lag_seconds=120), swarm_facts(host=host))
     spec = plan["backup"]["config"]["benches"]["main"]
     assert {k: spec[k] for k in ("engine", "stack", "db_service", "sites_dir", "db_nodes", "max_replica_lag_seconds",
-                                 "method")} == {
+                                 "method", "admin_container", "first_manager")} == {
         "engine": "swarm", "stack": "main", "db_service": "db-replica", "sites_dir": "/mnt/erpstack/main/sites",
-        "db_nodes": ["n1", "n2"], "max_replica_lag_seconds": 120, "method": "logical"}
+        "db_nodes": ["n1", "n2"], "max_replica_lag_seconds": 120, "method": "logical",
+        # a restore runs where the admin container runs: every node names the first manager
+        "admin_container": "main_admin", "first_manager": "n1"}
     assert plan["backup"]["enabled_benches"] == (["main"] if enabled else [])
     # the drill restores through a compose project: only the backup's timer
     assert [t["path"] for t in plan["backup"]["timers"]] == (
