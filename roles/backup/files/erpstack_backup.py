@@ -308,7 +308,6 @@ class Bench:
             os.remove(os.path.join(target, ".stream.tar"))
         finally:
             self.backend_sh("removing the staged backup of %s" % site, 'rm -rf "$1"', stage)
-        renamed = {}
         for entry in os.listdir(target):
             if entry in SITE_FILES:
                 continue
@@ -317,7 +316,6 @@ class Bench:
                                       ("-site_config_backup.json", "site_config.json")):
                 if entry.endswith(suffix):
                     os.rename(os.path.join(target, entry), os.path.join(target, canonical))
-                    renamed[canonical] = entry
                     break
         expected = SITE_FILES if with_database else SITE_FILES[1:]
         missing = [f for f in expected if not os.path.exists(os.path.join(target, f))]
