@@ -389,7 +389,25 @@ if phase == "before":
     status, resp, data = request("POST", "/api/method/login", "usr=Administrator&pwd=wrong",
                                  {"Content-Type": "application/x-www-form-urlencoded"})
     expect(status == 401, f"wrong password -> 401: {status}")
+    # Frappe's handler.execute_cmd: a whitelisted method without allow_guest, a function that is not whitelisted,
+    # an app the site does not have
+    for method, why in (("frappe.auth.get_logged_user", "a Guest"), ("frappe.auth.hash_password", "not whitelisted")):
+        status, resp, data = request("GET", "/api/method/" + method)
+        body = json.loads(data)
+        expect(status == 403 and body["exc_type"] == "PermissionError"
+               and f"Function <strong>{method}</strong> is not whitelisted." in body["message"],
+               f"{method} ({why}) -> 403: {status} {data[:160]!r}")
+    status, resp, data = request("GET", "/api/method/nosuchapp.api.hello")
+    expect(status == 417 and json.loads(data)["message"] == "Failed to get method for command nosuchapp.api.hello "
+           "with App nosuchapp is not installed", f"a method of an app not installed -> 417: {status} {data[:160]!r}")
     login()
+    status, resp, data = request("GET", "/api/method/frappe.auth.get_logged_user")
+    expect(status == 200 and json.loads(data) == {"message": "Administrator"},
+           f"a whitelisted method with a session: {status} {data[:160]!r}")
+    status, resp, data = request("POST", "/api/method/frappe.auth.get_logged_user", "unused=1",
+                                 {"Content-Type": "application/x-www-form-urlencoded"})
+    expect(status == 200 and json.loads(data) == {"message": "Administrator"},
+           f"arguments the function does not take are dropped: {status}")
     names = []
     for text in ("standin first", "standin second"):
         status, resp, data = request("POST", "/api/resource/ToDo", json.dumps({"description": text}),
