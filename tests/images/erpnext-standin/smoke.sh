@@ -464,6 +464,21 @@ ok "ping, login, ToDo, logo, /files/, socket.io through the frontend"
 [[ "$(redis_cache HLEN "$DB_NAME|session")" -ge 1 ]] || fail "the backend did not cache the session in redis_cache"
 ok "the backend authenticated to redis_cache and cached the session in $DB_NAME|session"
 
+# bench serve (frappe.app.serve): Werkzeug's development server for --site, and its reloader: a change to a loaded
+# module of an app shows in the next response, the container and the bench command keep running
+ping8001='import json, urllib.request
+print(json.loads(urllib.request.urlopen("http://127.0.0.1:8001/api/method/ping", timeout=5).read())["message"])'
+docker exec -d -u frappe -w "$BENCH" "${P}backend" sh -c "bench --site $SITE serve --port 8001 >/tmp/serve.log 2>&1"
+wait_for 30 "bench serve" sh -c "docker exec ${P}backend python3 -c '$ping8001' 2>/dev/null | grep -qx pong"
+ok "bench --site $SITE serve answers for the site on its port"
+docker exec "${P}backend" sed -i 's/{"message": "pong"}/{"message": "pong, reloaded"}/' "$BENCH/apps/frappe/frappe/app.py"
+wait_for 30 "the reloaded ping" sh -c "docker exec ${P}backend python3 -c '$ping8001' 2>/dev/null | grep -qx 'pong, reloaded'"
+docker exec "${P}backend" grep -q "Detected change in '$BENCH/apps/frappe/frappe/app.py', reloading" /tmp/serve.log ||
+  fail "bench serve did not log its reload"
+docker exec "${P}backend" sed -i 's/{"message": "pong, reloaded"}/{"message": "pong"}/' "$BENCH/apps/frappe/frappe/app.py"
+docker exec "${P}backend" pkill -f "serve --port 8001" || true
+ok "bench serve reloaded a changed module of an app (Werkzeug's stat reloader) without a restart of the container"
+
 bench --site "$SITE" set-maintenance-mode on
 http maintenance || fail "maintenance mode"
 bench --site "$SITE" set-maintenance-mode off

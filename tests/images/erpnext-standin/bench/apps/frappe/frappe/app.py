@@ -11,6 +11,7 @@ Sessions are cached in the site's redis_cache (with the URL's credentials), as F
 import importlib
 import inspect
 import json
+import os
 import re
 import sys
 import traceback
@@ -88,7 +89,13 @@ def error_body(err):
 # --- request helpers ---------------------------------------------------------------------------------------
 
 
+# The site `bench serve --site SITE` serves (frappe.app._site): it answers every request
+_site = None
+
+
 def resolve_site(environ):
+    if _site:
+        return _site
     header = environ.get("HTTP_X_FRAPPE_SITE_NAME", "").strip()
     if header:
         return header
@@ -354,3 +361,58 @@ def application(environ, start_response):
     if environ.get("REQUEST_METHOD", "GET").upper() == "HEAD":
         return [b""]
     return [body]
+
+
+# --- bench serve (frappe.app.serve) ------------------------------------------------------------------------
+
+
+def _static_files(app, sites_path):
+    """Frappe's StaticDataMiddleware: /files/NAME from the request's site's public/files."""
+    from werkzeug.middleware.shared_data import SharedDataMiddleware
+
+    class StaticDataMiddleware(SharedDataMiddleware):
+        def __call__(self, environ, start_response):
+            self.environ = environ
+            return super().__call__(environ, start_response)
+
+        def get_directory_loader(self, directory):
+            def loader(path):
+                site = _site or resolve_site(self.environ)
+                path = os.path.join(directory, site, "public", "files", path or "")
+                if os.path.isfile(path):
+                    return os.path.basename(path), self._opener(path)
+                return None, None
+
+            return loader
+
+    return StaticDataMiddleware(app, {"/files": os.path.abspath(sites_path)})
+
+
+def serve(port=8000, profile=False, no_reload=False, no_threading=False, site=None, sites_path=".", proxy=False):
+    """frappe.app.serve: Werkzeug's run_simple on every address, its reloader (a change to a loaded module's file
+    restarts the server process) unless no_reload, its debugger, /assets and /files served, as in Frappe."""
+    import logging
+
+    from werkzeug.middleware.profiler import ProfilerMiddleware
+    from werkzeug.middleware.proxy_fix import ProxyFix
+    from werkzeug.middleware.shared_data import SharedDataMiddleware
+    from werkzeug.serving import run_simple
+
+    global _site
+    _site = site
+    wsgi = application
+    if profile or os.environ.get("USE_PROFILER"):
+        wsgi = ProfilerMiddleware(wsgi, sort_by=("cumtime", "calls"))
+    if not os.environ.get("NO_STATICS"):
+        wsgi = SharedDataMiddleware(wsgi, {"/assets": str(os.path.join(sites_path, "assets"))})
+        wsgi = _static_files(wsgi, sites_path)
+    if proxy or os.environ.get("USE_PROXY"):
+        wsgi = ProxyFix(wsgi, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
+    log = logging.getLogger("werkzeug")
+    log.propagate = False
+    in_test_env = os.environ.get("CI")
+    if in_test_env:
+        log.setLevel(logging.ERROR)
+    run_simple("0.0.0.0", int(port), wsgi, exclude_patterns=["test_*"],
+               use_reloader=False if in_test_env else not no_reload, use_debugger=not in_test_env,
+               use_evalex=not in_test_env, threaded=not no_threading)

@@ -455,6 +455,19 @@ def cmd_schedule(ctx, args):
     return start_scheduler()
 
 
+def cmd_serve(ctx, args):
+    """frappe/commands/utils.py serve: Werkzeug's development server on the WSGI application, with its reloader
+    unless --noreload; a site given with --site (or FRAPPE_SITE, currentsite.txt) answers every request."""
+    from frappe import app
+
+    if args.with_coverage:
+        # Frappe's CodeCoverage imports coverage, a development dependency the image does not have
+        raise BenchError("ModuleNotFoundError: No module named 'coverage'")
+    sites = ctx.sites
+    return app.serve(port=args.port, profile=args.profile, no_reload=args.noreload, no_threading=args.nothreading,
+                     site=sites[0] if sites else None, sites_path=".", proxy=args.proxy)
+
+
 # --- parsing -----------------------------------------------------------------------------------------------
 
 
@@ -593,6 +606,16 @@ def build_parsers():
     parsers["worker"] = (p, cmd_worker)
 
     parsers["schedule"] = (_parser("schedule", "Start the scheduler"), cmd_schedule)
+
+    p = _parser("serve", "Start development web server")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--profile", action="store_true")
+    p.add_argument("--proxy", action="store_true",
+                   help="The development server may be run behind a proxy, e.g. ngrok / localtunnel")
+    p.add_argument("--noreload", action="store_true")
+    p.add_argument("--nothreading", action="store_true")
+    p.add_argument("--with-coverage", action="store_true")
+    parsers["serve"] = (p, cmd_serve)
     return parsers
 
 
