@@ -479,6 +479,28 @@ docker exec "${P}backend" sed -i 's/{"message": "pong, reloaded"}/{"message": "p
 docker exec "${P}backend" pkill -f "serve --port 8001" || true
 ok "bench serve reloaded a changed module of an app (Werkzeug's stat reloader) without a restart of the container"
 
+# bench start (honcho on the bench's Procfile): every process prefixed, DEV_SERVER set, all stopped together
+ping8002=${ping8001//8001/8002}
+printf '%s\n' "web: bench --site $SITE serve --port 8002 --noreload" 'env: echo "DEV_SERVER=$DEV_SERVER"; sleep 600' |
+  docker exec -i -u frappe "${P}backend" sh -c "cat >$BENCH/Procfile"
+docker exec -d -u frappe -w "$BENCH" "${P}backend" sh -c "bench start >/tmp/start.log 2>&1; echo \$? >/tmp/start.rc"
+wait_for 30 "bench start's web" sh -c "docker exec ${P}backend python3 -c '$ping8002' 2>/dev/null | grep -qx pong"
+docker exec "${P}backend" pkill -TERM -f "bench_start.py"
+wait_for 15 "bench start to stop" docker exec "${P}backend" test -s /tmp/start.rc
+start_log=$(docker exec "${P}backend" cat /tmp/start.log)
+grep -Eq '^[0-9:]{8} system +\| web\.1 started \(pid=[0-9]+\)$' <<<"$start_log" &&
+  grep -Eq '^[0-9:]{8} env\.1 +\| DEV_SERVER=true$' <<<"$start_log" &&
+  grep -q 'SIGTERM received' <<<"$start_log" && grep -Eq 'web\.1 stopped \(rc=' <<<"$start_log" &&
+  grep -Eq 'env\.1 stopped \(rc=' <<<"$start_log" || fail "bench start's output: $start_log"
+ok "bench start ran the Procfile's processes (DEV_SERVER=true, honcho's prefixes) and stopped them all on SIGTERM"
+printf '%s\n' 'failing: echo about to fail; exit 3' 'idle: sleep 600' |
+  docker exec -i -u frappe "${P}backend" sh -c "cat >$BENCH/Procfile"
+rc=0; start_log=$(docker exec -u frappe -w "$BENCH" "${P}backend" timeout 30 honcho start 2>&1) || rc=$?
+[[ $rc == 3 ]] && grep -q 'failing.1 | about to fail' <<<"$start_log" && grep -q 'sending SIGTERM to idle.1' <<<"$start_log" ||
+  fail "honcho start with a failing process: rc=$rc $start_log"
+docker exec "${P}backend" rm -f "$BENCH/Procfile"
+ok "a process that stops stops the others: honcho exits with its return code (3)"
+
 bench --site "$SITE" set-maintenance-mode on
 http maintenance || fail "maintenance mode"
 bench --site "$SITE" set-maintenance-mode off
