@@ -276,6 +276,10 @@ for c in queue-short websocket; do
   grep -qF "redis://:***@${P}redis-queue:6379" <<<"$logs" || fail "$c does not log the masked Redis URL: $logs"
 done
 ok "worker registered (CLIENT SETNAME rq:worker:*, rq:workers), websocket authenticated and subscribed (URL logged masked)"
+rc=0; out=$(bench worker --queue short,nosuch 2>&1) || rc=$?
+[[ $rc == 1 && "$out" == *"Queue should be one of short, default, long"* ]] ||
+  fail "a worker of an unknown queue: exit $rc: $out"
+ok "a worker of an unknown queue is refused as Frappe's validate_queue does"
 
 log "Redis authentication failures"
 # bad_run NAME PASSWORD KEY COMMAND...: runs COMMAND in a throwaway container of the image whose common config points

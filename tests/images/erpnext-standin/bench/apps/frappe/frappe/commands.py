@@ -444,9 +444,15 @@ def cmd_set_admin_password(ctx, args):
 def cmd_worker(ctx, args):
     from frappe.worker import start_worker
 
-    if not args.queue:
-        raise BenchError("Exception: Cannot run worker without queue")
-    return start_worker([q.strip() for q in args.queue.split(",") if q.strip()], quiet=args.quiet)
+    # frappe.utils.background_jobs: get_queues_timeout's order (short, default, long, then the common config's
+    # `workers`) is the order a worker given no --queue consumes them in; validate_queue refuses any other name
+    known = ["short", "default", "long"] + [w for w in (config.get_common_config().get("workers") or {})
+                                            if w not in ("short", "default", "long")]
+    queues = [q.strip() for q in (args.queue or "").split(",") if q.strip()] or known
+    for queue in queues:
+        if queue not in known:
+            raise BenchError(f"frappe.exceptions.ValidationError: Queue should be one of {', '.join(known)}")
+    return start_worker(queues, quiet=args.quiet)
 
 
 def cmd_schedule(ctx, args):
