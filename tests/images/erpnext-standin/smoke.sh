@@ -505,6 +505,37 @@ rc=0; start_log=$(docker exec -u frappe -w "$BENCH" "${P}backend" timeout 30 hon
 docker exec "${P}backend" rm -f "$BENCH/Procfile"
 ok "a process that stops stops the others: honcho exits with its return code (3)"
 
+# bench watch (esbuild --watch): a new bundle source is built into the app's dist, listed in assets.json, and
+# Frappe's build_event is published on redis_queue's events channel
+subscriber='import json, sys
+from frappe import conf
+from frappe.utils.redis_wrapper import queue_connection
+p = queue_connection(conf.get_common_config(), socket_timeout=None).pubsub()
+p.subscribe("events")
+for m in p.listen():
+    if m["type"] == "message" and json.loads(m["data"])["event"] == "build_event":
+        print(m["data"].decode(), flush=True)
+        break'
+docker exec -d -u frappe -w "$BENCH/sites" "${P}backend" sh -c "timeout 60 ../env/bin/python -c '$subscriber' >/tmp/event.json 2>/tmp/event.err"
+docker exec -d -u frappe -w "$BENCH" "${P}backend" sh -c "bench watch --apps frappe >/tmp/watch.log 2>&1"
+wait_for 30 "bench watch to start" docker exec "${P}backend" grep -q "watching for changes" /tmp/watch.log
+sleep 1
+docker exec -u frappe "${P}backend" sh -c "mkdir -p $BENCH/apps/frappe/frappe/public/js &&
+  echo 'console.log(\"smoke\")' >$BENCH/apps/frappe/frappe/public/js/smoke.bundle.js"
+wait_for 30 "the build_event" docker exec "${P}backend" test -s /tmp/event.json
+event=$(docker exec "${P}backend" cat /tmp/event.json)
+built=$(jq -r '.message.changed_files[0]' <<<"$event")
+[[ "$(jq -r '.message.success' <<<"$event")" == true && "$built" == /assets/frappe/dist/js/smoke.bundle.*.js ]] ||
+  fail "build_event: $event"
+# esbuild writes into the app's public/dist (sites/assets/APP links there in a bench Frappe built itself)
+docker exec "${P}backend" test -f "$BENCH/apps/frappe/frappe/public/${built#/assets/frappe/}" ||
+  fail "the rebuilt bundle is not in the app's public/dist: $built"
+[[ "$(docker exec "${P}backend" jq -r '."smoke.bundle.js"' "$BENCH/sites/assets/assets.json")" == "$built" ]] ||
+  fail "assets.json does not name the rebuilt bundle"
+docker exec "${P}backend" grep -Eq '^[0-9:]{8}: Compiled [0-9]+ files\.\.\.$' /tmp/watch.log || fail "bench watch's log"
+docker exec "${P}backend" pkill -f "frappe watch" || true
+ok "bench watch rebuilt a changed bundle into assets.json and published build_event on the events channel"
+
 bench --site "$SITE" set-maintenance-mode on
 http maintenance || fail "maintenance mode"
 bench --site "$SITE" set-maintenance-mode off

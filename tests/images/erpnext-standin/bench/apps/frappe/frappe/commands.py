@@ -274,16 +274,12 @@ def cmd_version(ctx, args):
             print(f"{info['app']} {info['version']}")
 
 
-def cmd_build(ctx, args):
+def build_apps(wanted):
     """frappe.build.bundle: links each app's public/ into sites/assets/<app>, writes its bundles into public/dist
-    (named by their content) and merges them into sites/assets/assets.json, which the pages link through."""
+    (named by their content) and merges them into sites/assets/assets.json, which the pages link through. Returns
+    the manifest's entries that changed."""
     import hashlib
 
-    apps = config.get_apps_txt()
-    wanted = [app for name in (args.app, args.apps) if name for app in name.split(",")] or apps
-    unknown = [app for app in wanted if app not in apps]
-    if unknown:
-        raise BenchError(f"Application {unknown[0]} not found in apps.txt")
     assets = os.path.join(config.sites_path(), "assets")
     os.makedirs(assets, exist_ok=True)
     manifest_path = os.path.join(assets, "assets.json")
@@ -291,6 +287,7 @@ def cmd_build(ctx, args):
     if os.path.exists(manifest_path):
         with open(manifest_path) as handle:
             manifest = json.load(handle)
+    before = dict(manifest)
     for app in wanted:
         public = os.path.join(config.bench_path(), "apps", app, app, "public")
         if not os.path.isdir(public):
@@ -315,7 +312,68 @@ def cmd_build(ctx, args):
                 out(f"  {app}/dist/{kind}/{built}")
     with open(manifest_path, "w") as handle:
         json.dump(manifest, handle, indent=1, sort_keys=True)
+    return sorted(value for key, value in manifest.items() if before.get(key) != value)
+
+
+def wanted_apps(*names):
+    apps = config.get_apps_txt()
+    wanted = [app for name in names if name for app in name.split(",")] or apps
+    unknown = [app for app in wanted if app not in apps]
+    if unknown:
+        raise BenchError(f"Application {unknown[0]} not found in apps.txt")
+    return wanted
+
+
+def cmd_build(ctx, args):
+    wanted = wanted_apps(args.app, args.apps)
+    build_apps(wanted)
     out(f"Compiled assets for {', '.join(wanted)}")
+
+
+def _sources(apps):
+    """The bundles' sources of the apps (public/, dist/ aside) and their modification times."""
+    found = {}
+    for app in apps:
+        public = os.path.join(config.bench_path(), "apps", app, app, "public")
+        for folder, dirs, files in os.walk(public):
+            dirs[:] = [d for d in dirs if not (folder == public and d in ("dist", "node_modules"))]
+            for name in files:
+                path = os.path.join(folder, name)
+                try:
+                    found[path] = os.stat(path).st_mtime_ns
+                except OSError:
+                    pass
+    return found
+
+
+def cmd_watch(ctx, args):
+    """frappe.build.watch (esbuild --watch): build, then rebuild when a source under an app's public/ changes, log
+    `TIME: Compiled N files...`, and publish Frappe's build_event on redis_queue's `events` channel, which the
+    realtime server passes to the browsers (with live_reload: the desk reloads the page)."""
+    import time
+
+    from frappe.utils.redis_wrapper import queue_connection
+
+    wanted = wanted_apps(args.apps)
+    conf = config.get_common_config()
+    live_reload = bool(int(os.environ.get("LIVE_RELOAD", conf.get("live_reload", 0)) or 0))
+    build_apps(wanted)
+    out(f"{time.strftime('%H:%M:%S')}: Compiled assets for {', '.join(wanted)}, watching for changes...")
+    seen = _sources(wanted)
+    while True:
+        time.sleep(0.5)
+        now = _sources(wanted)
+        if now == seen:
+            continue
+        seen = now
+        changed = build_apps(wanted)
+        out(f"{time.strftime('%H:%M:%S')}: Compiled {len(changed)} files...")
+        event = {"event": "build_event", "message": {"success": True, "changed_files": changed,
+                                                     "live_reload": live_reload}}
+        try:
+            queue_connection(conf).publish("events", json.dumps(event))
+        except Exception as err:  # noqa: BLE001 -- esbuild's notify_redis logs and keeps watching
+            print(f"could not notify redis: {err}", file=sys.stderr, flush=True)
 
 
 def cmd_backup(ctx, args):
@@ -561,6 +619,10 @@ def build_parsers():
     p.add_argument("--force", action="store_true")
     p.add_argument("--save-metafiles", action="store_true")
     parsers["build"] = (p, cmd_build)
+
+    p = _parser("watch", "Watch and compile JS and CSS files as and when they change")
+    p.add_argument("--apps")
+    parsers["watch"] = (p, cmd_watch)
 
     p = _parser("backup", "Backup")
     p.add_argument("--with-files", action="store_true")
