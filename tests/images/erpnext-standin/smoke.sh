@@ -276,6 +276,10 @@ for c in queue-short websocket; do
   grep -qF "redis://:***@${P}redis-queue:6379" <<<"$logs" || fail "$c does not log the masked Redis URL: $logs"
 done
 ok "worker registered (CLIENT SETNAME rq:worker:*, rq:workers), websocket authenticated and subscribed (URL logged masked)"
+rc=0; out=$(bench worker --queue short,nosuch 2>&1) || rc=$?
+[[ $rc == 1 && "$out" == *"Queue should be one of short, default, long"* ]] ||
+  fail "a worker of an unknown queue: exit $rc: $out"
+ok "a worker of an unknown queue is refused as Frappe's validate_queue does"
 
 log "Redis authentication failures"
 # bad_run NAME PASSWORD KEY COMMAND...: runs COMMAND in a throwaway container of the image whose common config points
@@ -389,7 +393,25 @@ if phase == "before":
     status, resp, data = request("POST", "/api/method/login", "usr=Administrator&pwd=wrong",
                                  {"Content-Type": "application/x-www-form-urlencoded"})
     expect(status == 401, f"wrong password -> 401: {status}")
+    # Frappe's handler.execute_cmd: a whitelisted method without allow_guest, a function that is not whitelisted,
+    # an app the site does not have
+    for method, why in (("frappe.auth.get_logged_user", "a Guest"), ("frappe.auth.hash_password", "not whitelisted")):
+        status, resp, data = request("GET", "/api/method/" + method)
+        body = json.loads(data)
+        expect(status == 403 and body["exc_type"] == "PermissionError"
+               and f"Function <strong>{method}</strong> is not whitelisted." in body["message"],
+               f"{method} ({why}) -> 403: {status} {data[:160]!r}")
+    status, resp, data = request("GET", "/api/method/nosuchapp.api.hello")
+    expect(status == 417 and json.loads(data)["message"] == "Failed to get method for command nosuchapp.api.hello "
+           "with App nosuchapp is not installed", f"a method of an app not installed -> 417: {status} {data[:160]!r}")
     login()
+    status, resp, data = request("GET", "/api/method/frappe.auth.get_logged_user")
+    expect(status == 200 and json.loads(data) == {"message": "Administrator"},
+           f"a whitelisted method with a session: {status} {data[:160]!r}")
+    status, resp, data = request("POST", "/api/method/frappe.auth.get_logged_user", "unused=1",
+                                 {"Content-Type": "application/x-www-form-urlencoded"})
+    expect(status == 200 and json.loads(data) == {"message": "Administrator"},
+           f"arguments the function does not take are dropped: {status}")
     names = []
     for text in ("standin first", "standin second"):
         status, resp, data = request("POST", "/api/resource/ToDo", json.dumps({"description": text}),
@@ -445,6 +467,74 @@ http before || fail "HTTP checks through the frontend"
 ok "ping, login, ToDo, logo, /files/, socket.io through the frontend"
 [[ "$(redis_cache HLEN "$DB_NAME|session")" -ge 1 ]] || fail "the backend did not cache the session in redis_cache"
 ok "the backend authenticated to redis_cache and cached the session in $DB_NAME|session"
+
+# bench serve (frappe.app.serve): Werkzeug's development server for --site, and its reloader: a change to a loaded
+# module of an app shows in the next response, the container and the bench command keep running
+ping8001='import json, urllib.request
+print(json.loads(urllib.request.urlopen("http://127.0.0.1:8001/api/method/ping", timeout=5).read())["message"])'
+docker exec -d -u frappe -w "$BENCH" "${P}backend" sh -c "bench --site $SITE serve --port 8001 >/tmp/serve.log 2>&1"
+wait_for 30 "bench serve" sh -c "docker exec ${P}backend python3 -c '$ping8001' 2>/dev/null | grep -qx pong"
+ok "bench --site $SITE serve answers for the site on its port"
+docker exec "${P}backend" sed -i 's/{"message": "pong"}/{"message": "pong, reloaded"}/' "$BENCH/apps/frappe/frappe/app.py"
+wait_for 30 "the reloaded ping" sh -c "docker exec ${P}backend python3 -c '$ping8001' 2>/dev/null | grep -qx 'pong, reloaded'"
+docker exec "${P}backend" grep -q "Detected change in '$BENCH/apps/frappe/frappe/app.py', reloading" /tmp/serve.log ||
+  fail "bench serve did not log its reload"
+docker exec "${P}backend" sed -i 's/{"message": "pong, reloaded"}/{"message": "pong"}/' "$BENCH/apps/frappe/frappe/app.py"
+docker exec "${P}backend" pkill -f "serve --port 8001" || true
+ok "bench serve reloaded a changed module of an app (Werkzeug's stat reloader) without a restart of the container"
+
+# bench start (honcho on the bench's Procfile): every process prefixed, DEV_SERVER set, all stopped together
+ping8002=${ping8001//8001/8002}
+printf '%s\n' "web: bench --site $SITE serve --port 8002 --noreload" 'env: echo "DEV_SERVER=$DEV_SERVER"; sleep 600' |
+  docker exec -i -u frappe "${P}backend" sh -c "cat >$BENCH/Procfile"
+docker exec -d -u frappe -w "$BENCH" "${P}backend" sh -c "bench start >/tmp/start.log 2>&1; echo \$? >/tmp/start.rc"
+wait_for 30 "bench start's web" sh -c "docker exec ${P}backend python3 -c '$ping8002' 2>/dev/null | grep -qx pong"
+docker exec "${P}backend" pkill -TERM -f "bench_start.py"
+wait_for 15 "bench start to stop" docker exec "${P}backend" test -s /tmp/start.rc
+start_log=$(docker exec "${P}backend" cat /tmp/start.log)
+grep -Eq '^[0-9:]{8} system +\| web\.1 started \(pid=[0-9]+\)$' <<<"$start_log" &&
+  grep -Eq '^[0-9:]{8} env\.1 +\| DEV_SERVER=true$' <<<"$start_log" &&
+  grep -q 'SIGTERM received' <<<"$start_log" && grep -Eq 'web\.1 stopped \(rc=' <<<"$start_log" &&
+  grep -Eq 'env\.1 stopped \(rc=' <<<"$start_log" || fail "bench start's output: $start_log"
+ok "bench start ran the Procfile's processes (DEV_SERVER=true, honcho's prefixes) and stopped them all on SIGTERM"
+printf '%s\n' 'failing: echo about to fail; exit 3' 'idle: sleep 600' |
+  docker exec -i -u frappe "${P}backend" sh -c "cat >$BENCH/Procfile"
+rc=0; start_log=$(docker exec -u frappe -w "$BENCH" "${P}backend" timeout 30 honcho start 2>&1) || rc=$?
+[[ $rc == 3 ]] && grep -q 'failing.1 | about to fail' <<<"$start_log" && grep -q 'sending SIGTERM to idle.1' <<<"$start_log" ||
+  fail "honcho start with a failing process: rc=$rc $start_log"
+docker exec "${P}backend" rm -f "$BENCH/Procfile"
+ok "a process that stops stops the others: honcho exits with its return code (3)"
+
+# bench watch (esbuild --watch): a new bundle source is built into the app's dist, listed in assets.json, and
+# Frappe's build_event is published on redis_queue's events channel
+subscriber='import json, sys
+from frappe import conf
+from frappe.utils.redis_wrapper import queue_connection
+p = queue_connection(conf.get_common_config(), socket_timeout=None).pubsub()
+p.subscribe("events")
+for m in p.listen():
+    if m["type"] == "message" and json.loads(m["data"])["event"] == "build_event":
+        print(m["data"].decode(), flush=True)
+        break'
+docker exec -d -u frappe -w "$BENCH/sites" "${P}backend" sh -c "timeout 60 ../env/bin/python -c '$subscriber' >/tmp/event.json 2>/tmp/event.err"
+docker exec -d -u frappe -w "$BENCH" "${P}backend" sh -c "bench watch --apps frappe >/tmp/watch.log 2>&1"
+wait_for 30 "bench watch to start" docker exec "${P}backend" grep -q "watching for changes" /tmp/watch.log
+sleep 1
+docker exec -u frappe "${P}backend" sh -c "mkdir -p $BENCH/apps/frappe/frappe/public/js &&
+  echo 'console.log(\"smoke\")' >$BENCH/apps/frappe/frappe/public/js/smoke.bundle.js"
+wait_for 30 "the build_event" docker exec "${P}backend" test -s /tmp/event.json
+event=$(docker exec "${P}backend" cat /tmp/event.json)
+built=$(jq -r '.message.changed_files[0]' <<<"$event")
+[[ "$(jq -r '.message.success' <<<"$event")" == true && "$built" == /assets/frappe/dist/js/smoke.bundle.*.js ]] ||
+  fail "build_event: $event"
+# esbuild writes into the app's public/dist (sites/assets/APP links there in a bench Frappe built itself)
+docker exec "${P}backend" test -f "$BENCH/apps/frappe/frappe/public/${built#/assets/frappe/}" ||
+  fail "the rebuilt bundle is not in the app's public/dist: $built"
+[[ "$(docker exec "${P}backend" jq -r '."smoke.bundle.js"' "$BENCH/sites/assets/assets.json")" == "$built" ]] ||
+  fail "assets.json does not name the rebuilt bundle"
+docker exec "${P}backend" grep -Eq '^[0-9:]{8}: Compiled [0-9]+ files\.\.\.$' /tmp/watch.log || fail "bench watch's log"
+docker exec "${P}backend" pkill -f "frappe watch" || true
+ok "bench watch rebuilt a changed bundle into assets.json and published build_event on the events channel"
 
 bench --site "$SITE" set-maintenance-mode on
 http maintenance || fail "maintenance mode"

@@ -21,3 +21,45 @@ def _read(name, default):
 __version__ = _read("VERSION", "0.0.0")
 # The real image deletes the apps' .git directories, so Frappe's get_app_branch() finds no branch.
 __branch__ = ""
+
+
+# --- whitelisted methods (frappe/__init__.py whitelist) -------------------------------------------------------
+# As in Frappe: the functions a request may call through /api/method/<dotted.path>, those a Guest may call, and the
+# HTTP methods each accepts (GET, POST, PUT and DELETE unless the decorator names others).
+whitelisted = set()
+guest_methods = set()
+xss_safe_methods = set()
+allowed_http_methods_for_whitelisted_func = {}
+
+
+def whitelist(allow_guest=False, xss_safe=False, methods=None):
+    """``@frappe.whitelist()``: make the function callable over HTTP (``/api/method/<module>.<function>``)."""
+    methods = list(methods or ["GET", "POST", "PUT", "DELETE"])
+
+    def innerfn(fn):
+        whitelisted.add(fn)
+        allowed_http_methods_for_whitelisted_func[fn] = methods
+        if allow_guest:
+            guest_methods.add(fn)
+        if xss_safe:
+            xss_safe_methods.add(fn)
+        return fn
+
+    return innerfn
+
+
+class _dict(dict):
+    """frappe._dict: a dict whose keys are attributes too."""
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __setattr__(self, key, value):
+        self[key] = value
+
+
+# The request's session (frappe.session.user), set by the WSGI application for each request.
+session = _dict(user="Guest")

@@ -2,11 +2,16 @@
 
 Each request resolves its site (X-Frappe-Site-Name, else Host without port, else sites/currentsite.txt),
 reads the site's config and connects to the site's database as the site's own user, like Frappe does.
-Endpoints: /api/method/ping, /api/method/login, GET/POST /api/resource/ToDo. Anything else is a 404.
+Endpoints: /api/method/ping, /api/method/login, GET/POST /api/resource/ToDo, and /api/method/<dotted.path> of any
+function an app installed on the site marks with @frappe.whitelist() (Frappe's handler.execute_cmd). Anything else
+is a 404.
 Sessions are cached in the site's redis_cache (with the URL's credentials), as Frappe's Session class does.
 """
 
+import importlib
+import inspect
 import json
+import os
 import re
 import sys
 import traceback
@@ -16,6 +21,7 @@ from urllib.parse import parse_qs
 
 import pymysql
 
+import frappe
 from frappe import auth
 from frappe import conf as config
 from frappe import database as db
@@ -83,7 +89,13 @@ def error_body(err):
 # --- request helpers ---------------------------------------------------------------------------------------
 
 
+# The site `bench serve --site SITE` serves (frappe.app._site): it answers every request
+_site = None
+
+
 def resolve_site(environ):
+    if _site:
+        return _site
     header = environ.get("HTTP_X_FRAPPE_SITE_NAME", "").strip()
     if header:
         return header
@@ -249,6 +261,43 @@ def todo_insert(conn, environ, form, user, cache):
     return Response(200, {"data": row})
 
 
+def get_attr(conn, cmd):
+    """frappe.get_attr: the function named by a dotted path, in an app installed on the site."""
+    if "." not in cmd:
+        # Frappe looks a plain name up in its handler module's globals; the stand-in's are its ROUTES
+        raise LookupError(repr(cmd))
+    app = cmd.split(".", 1)[0]
+    if app not in db.get_installed_apps(conn):
+        raise LookupError(f"App {app} is not installed")
+    module, _dot, name = cmd.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def call_whitelisted(conn, environ, form, user, cache, cmd, method):
+    """frappe.handler.execute_cmd: resolve, check the whitelist and the HTTP method, call with the form's arguments
+    the function accepts; the result is {"message": result} (nothing when it returns None)."""
+    try:
+        fn = get_attr(conn, cmd)
+    except Exception as err:  # noqa: BLE001 -- Frappe turns any failure here into a ValidationError
+        raise HTTPError(417, "ValidationError", f"Failed to get method for command {cmd} with {err}") from None
+    if fn not in frappe.whitelisted or (user == "Guest" and fn not in frappe.guest_methods):
+        detail = f"Function <strong>{fn.__module__}.{fn.__name__}</strong> is not whitelisted."
+        raise HTTPError(403, "PermissionError", "<details><summary>You are not permitted to access this resource."
+                        f"</summary>{detail}</details>")
+    if method not in frappe.allowed_http_methods_for_whitelisted_func[fn]:
+        raise HTTPError(403, "PermissionError", "Not permitted")
+    spec = inspect.getfullargspec(fn)
+    kwargs = {k: v for k, v in form.items() if k not in ("cmd", "flags", "ignore_permissions")}
+    if spec.varkw is None:
+        kwargs = {k: v for k, v in kwargs.items() if k in spec.args or k in spec.kwonlyargs}
+    frappe.session = frappe._dict(user=user)
+    try:
+        data = fn(**kwargs)
+    finally:
+        frappe.session = frappe._dict(user="Guest")
+    return Response(200, {"message": data} if data is not None else {})
+
+
 ROUTES = {
     ("/api/method/ping", "GET"): ping,
     ("/api/method/ping", "POST"): ping,
@@ -271,15 +320,21 @@ def handle(environ):
     if conf.get("maintenance_mode"):
         raise HTTPError(503, "SessionStopped", "Session Stopped")
     endpoint = ROUTES.get((path, method))
+    cmd = None
     if endpoint is None:
         if any(route_path == path for route_path, _handler in ROUTES):
             raise HTTPError(405, "ValidationError", f"Method {method} not allowed on {path}")
-        raise HTTPError(404, "DoesNotExistError", f"{path} is not emulated by the test stand-in")
+        if not path.startswith("/api/method/") or not path[len("/api/method/"):].split("/")[0]:
+            raise HTTPError(404, "DoesNotExistError", f"{path} is not emulated by the test stand-in")
+        # as Frappe's v1 rule /method/<path:method>: the command is the path's first segment after /api/method/
+        cmd = path[len("/api/method/"):].split("/")[0]
     form = read_form(environ)
     conn = db.connect_site(config.db_params(conf))
     cache = SiteCache(conf)
     try:
         user = auth.session_user(conn, request_sid(environ), cache)
+        if cmd is not None:
+            return call_whitelisted(conn, environ, form, user, cache, cmd, method)
         return endpoint(conn, environ, form, user, cache)
     finally:
         conn.close()
@@ -306,3 +361,58 @@ def application(environ, start_response):
     if environ.get("REQUEST_METHOD", "GET").upper() == "HEAD":
         return [b""]
     return [body]
+
+
+# --- bench serve (frappe.app.serve) ------------------------------------------------------------------------
+
+
+def _static_files(app, sites_path):
+    """Frappe's StaticDataMiddleware: /files/NAME from the request's site's public/files."""
+    from werkzeug.middleware.shared_data import SharedDataMiddleware
+
+    class StaticDataMiddleware(SharedDataMiddleware):
+        def __call__(self, environ, start_response):
+            self.environ = environ
+            return super().__call__(environ, start_response)
+
+        def get_directory_loader(self, directory):
+            def loader(path):
+                site = _site or resolve_site(self.environ)
+                path = os.path.join(directory, site, "public", "files", path or "")
+                if os.path.isfile(path):
+                    return os.path.basename(path), self._opener(path)
+                return None, None
+
+            return loader
+
+    return StaticDataMiddleware(app, {"/files": os.path.abspath(sites_path)})
+
+
+def serve(port=8000, profile=False, no_reload=False, no_threading=False, site=None, sites_path=".", proxy=False):
+    """frappe.app.serve: Werkzeug's run_simple on every address, its reloader (a change to a loaded module's file
+    restarts the server process) unless no_reload, its debugger, /assets and /files served, as in Frappe."""
+    import logging
+
+    from werkzeug.middleware.profiler import ProfilerMiddleware
+    from werkzeug.middleware.proxy_fix import ProxyFix
+    from werkzeug.middleware.shared_data import SharedDataMiddleware
+    from werkzeug.serving import run_simple
+
+    global _site
+    _site = site
+    wsgi = application
+    if profile or os.environ.get("USE_PROFILER"):
+        wsgi = ProfilerMiddleware(wsgi, sort_by=("cumtime", "calls"))
+    if not os.environ.get("NO_STATICS"):
+        wsgi = SharedDataMiddleware(wsgi, {"/assets": str(os.path.join(sites_path, "assets"))})
+        wsgi = _static_files(wsgi, sites_path)
+    if proxy or os.environ.get("USE_PROXY"):
+        wsgi = ProxyFix(wsgi, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
+    log = logging.getLogger("werkzeug")
+    log.propagate = False
+    in_test_env = os.environ.get("CI")
+    if in_test_env:
+        log.setLevel(logging.ERROR)
+    run_simple("0.0.0.0", int(port), wsgi, exclude_patterns=["test_*"],
+               use_reloader=False if in_test_env else not no_reload, use_debugger=not in_test_env,
+               use_evalex=not in_test_env, threaded=not no_threading)

@@ -11,6 +11,7 @@ import hmac
 import json
 import os
 
+import frappe
 from frappe.database import now
 
 ROUNDS = 29000
@@ -131,3 +132,9 @@ def clear_sessions(conn, user, cache=None):
                 cache.hdel("last_db_session_update", sid)
             cur.execute("DELETE FROM `tabSessions` WHERE sid = %s", (sid,))
     return len(sids)
+
+
+@frappe.whitelist()
+def get_logged_user():
+    """frappe.auth.get_logged_user: the session's user (a Guest gets Frappe's 403: not allow_guest)."""
+    return frappe.session.user

@@ -274,16 +274,12 @@ def cmd_version(ctx, args):
             print(f"{info['app']} {info['version']}")
 
 
-def cmd_build(ctx, args):
+def build_apps(wanted):
     """frappe.build.bundle: links each app's public/ into sites/assets/<app>, writes its bundles into public/dist
-    (named by their content) and merges them into sites/assets/assets.json, which the pages link through."""
+    (named by their content) and merges them into sites/assets/assets.json, which the pages link through. Returns
+    the manifest's entries that changed."""
     import hashlib
 
-    apps = config.get_apps_txt()
-    wanted = [app for name in (args.app, args.apps) if name for app in name.split(",")] or apps
-    unknown = [app for app in wanted if app not in apps]
-    if unknown:
-        raise BenchError(f"Application {unknown[0]} not found in apps.txt")
     assets = os.path.join(config.sites_path(), "assets")
     os.makedirs(assets, exist_ok=True)
     manifest_path = os.path.join(assets, "assets.json")
@@ -291,6 +287,7 @@ def cmd_build(ctx, args):
     if os.path.exists(manifest_path):
         with open(manifest_path) as handle:
             manifest = json.load(handle)
+    before = dict(manifest)
     for app in wanted:
         public = os.path.join(config.bench_path(), "apps", app, app, "public")
         if not os.path.isdir(public):
@@ -315,7 +312,68 @@ def cmd_build(ctx, args):
                 out(f"  {app}/dist/{kind}/{built}")
     with open(manifest_path, "w") as handle:
         json.dump(manifest, handle, indent=1, sort_keys=True)
+    return sorted(value for key, value in manifest.items() if before.get(key) != value)
+
+
+def wanted_apps(*names):
+    apps = config.get_apps_txt()
+    wanted = [app for name in names if name for app in name.split(",")] or apps
+    unknown = [app for app in wanted if app not in apps]
+    if unknown:
+        raise BenchError(f"Application {unknown[0]} not found in apps.txt")
+    return wanted
+
+
+def cmd_build(ctx, args):
+    wanted = wanted_apps(args.app, args.apps)
+    build_apps(wanted)
     out(f"Compiled assets for {', '.join(wanted)}")
+
+
+def _sources(apps):
+    """The bundles' sources of the apps (public/, dist/ aside) and their modification times."""
+    found = {}
+    for app in apps:
+        public = os.path.join(config.bench_path(), "apps", app, app, "public")
+        for folder, dirs, files in os.walk(public):
+            dirs[:] = [d for d in dirs if not (folder == public and d in ("dist", "node_modules"))]
+            for name in files:
+                path = os.path.join(folder, name)
+                try:
+                    found[path] = os.stat(path).st_mtime_ns
+                except OSError:
+                    pass
+    return found
+
+
+def cmd_watch(ctx, args):
+    """frappe.build.watch (esbuild --watch): build, then rebuild when a source under an app's public/ changes, log
+    `TIME: Compiled N files...`, and publish Frappe's build_event on redis_queue's `events` channel, which the
+    realtime server passes to the browsers (with live_reload: the desk reloads the page)."""
+    import time
+
+    from frappe.utils.redis_wrapper import queue_connection
+
+    wanted = wanted_apps(args.apps)
+    conf = config.get_common_config()
+    live_reload = bool(int(os.environ.get("LIVE_RELOAD", conf.get("live_reload", 0)) or 0))
+    build_apps(wanted)
+    out(f"{time.strftime('%H:%M:%S')}: Compiled assets for {', '.join(wanted)}, watching for changes...")
+    seen = _sources(wanted)
+    while True:
+        time.sleep(0.5)
+        now = _sources(wanted)
+        if now == seen:
+            continue
+        seen = now
+        changed = build_apps(wanted)
+        out(f"{time.strftime('%H:%M:%S')}: Compiled {len(changed)} files...")
+        event = {"event": "build_event", "message": {"success": True, "changed_files": changed,
+                                                     "live_reload": live_reload}}
+        try:
+            queue_connection(conf).publish("events", json.dumps(event))
+        except Exception as err:  # noqa: BLE001 -- esbuild's notify_redis logs and keeps watching
+            print(f"could not notify redis: {err}", file=sys.stderr, flush=True)
 
 
 def cmd_backup(ctx, args):
@@ -444,15 +502,34 @@ def cmd_set_admin_password(ctx, args):
 def cmd_worker(ctx, args):
     from frappe.worker import start_worker
 
-    if not args.queue:
-        raise BenchError("Exception: Cannot run worker without queue")
-    return start_worker([q.strip() for q in args.queue.split(",") if q.strip()], quiet=args.quiet)
+    # frappe.utils.background_jobs: get_queues_timeout's order (short, default, long, then the common config's
+    # `workers`) is the order a worker given no --queue consumes them in; validate_queue refuses any other name
+    known = ["short", "default", "long"] + [w for w in (config.get_common_config().get("workers") or {})
+                                            if w not in ("short", "default", "long")]
+    queues = [q.strip() for q in (args.queue or "").split(",") if q.strip()] or known
+    for queue in queues:
+        if queue not in known:
+            raise BenchError(f"frappe.exceptions.ValidationError: Queue should be one of {', '.join(known)}")
+    return start_worker(queues, quiet=args.quiet)
 
 
 def cmd_schedule(ctx, args):
     from frappe.scheduler import start_scheduler
 
     return start_scheduler()
+
+
+def cmd_serve(ctx, args):
+    """frappe/commands/utils.py serve: Werkzeug's development server on the WSGI application, with its reloader
+    unless --noreload; a site given with --site (or FRAPPE_SITE, currentsite.txt) answers every request."""
+    from frappe import app
+
+    if args.with_coverage:
+        # Frappe's CodeCoverage imports coverage, a development dependency the image does not have
+        raise BenchError("ModuleNotFoundError: No module named 'coverage'")
+    sites = ctx.sites
+    return app.serve(port=args.port, profile=args.profile, no_reload=args.noreload, no_threading=args.nothreading,
+                     site=sites[0] if sites else None, sites_path=".", proxy=args.proxy)
 
 
 # --- parsing -----------------------------------------------------------------------------------------------
@@ -543,6 +620,10 @@ def build_parsers():
     p.add_argument("--save-metafiles", action="store_true")
     parsers["build"] = (p, cmd_build)
 
+    p = _parser("watch", "Watch and compile JS and CSS files as and when they change")
+    p.add_argument("--apps")
+    parsers["watch"] = (p, cmd_watch)
+
     p = _parser("backup", "Backup")
     p.add_argument("--with-files", action="store_true")
     p.add_argument("--include", "--only", "-i", default="")
@@ -593,6 +674,16 @@ def build_parsers():
     parsers["worker"] = (p, cmd_worker)
 
     parsers["schedule"] = (_parser("schedule", "Start the scheduler"), cmd_schedule)
+
+    p = _parser("serve", "Start development web server")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--profile", action="store_true")
+    p.add_argument("--proxy", action="store_true",
+                   help="The development server may be run behind a proxy, e.g. ngrok / localtunnel")
+    p.add_argument("--noreload", action="store_true")
+    p.add_argument("--nothreading", action="store_true")
+    p.add_argument("--with-coverage", action="store_true")
+    parsers["serve"] = (p, cmd_serve)
     return parsers
 
 
