@@ -485,23 +485,27 @@ ok "bench serve reloaded a changed module of an app (Werkzeug's stat reloader) w
 
 # bench start (honcho on the bench's Procfile): every process prefixed, DEV_SERVER set, all stopped together
 ping8002=${ping8001//8001/8002}
-printf '%s\n' "web: bench --site $SITE serve --port 8002 --noreload" 'env: echo "DEV_SERVER=$DEV_SERVER"; sleep 600' |
+printf '%s\n' "web: bench --site $SITE serve --port 8002 --noreload" "env: echo \"DEV_SERVER=\$DEV_SERVER\"; sleep 600" |
   docker exec -i -u frappe "${P}backend" sh -c "cat >$BENCH/Procfile"
 docker exec -d -u frappe -w "$BENCH" "${P}backend" sh -c "bench start >/tmp/start.log 2>&1; echo \$? >/tmp/start.rc"
 wait_for 30 "bench start's web" sh -c "docker exec ${P}backend python3 -c '$ping8002' 2>/dev/null | grep -qx pong"
 docker exec "${P}backend" pkill -TERM -f "bench_start.py"
 wait_for 15 "bench start to stop" docker exec "${P}backend" test -s /tmp/start.rc
 start_log=$(docker exec "${P}backend" cat /tmp/start.log)
-grep -Eq '^[0-9:]{8} system +\| web\.1 started \(pid=[0-9]+\)$' <<<"$start_log" &&
+if ! { grep -Eq '^[0-9:]{8} system +\| web\.1 started \(pid=[0-9]+\)$' <<<"$start_log" &&
   grep -Eq '^[0-9:]{8} env\.1 +\| DEV_SERVER=true$' <<<"$start_log" &&
   grep -q 'SIGTERM received' <<<"$start_log" && grep -Eq 'web\.1 stopped \(rc=' <<<"$start_log" &&
-  grep -Eq 'env\.1 stopped \(rc=' <<<"$start_log" || fail "bench start's output: $start_log"
+  grep -Eq 'env\.1 stopped \(rc=' <<<"$start_log"; }; then
+  fail "bench start's output: $start_log"
+fi
 ok "bench start ran the Procfile's processes (DEV_SERVER=true, honcho's prefixes) and stopped them all on SIGTERM"
 printf '%s\n' 'failing: echo about to fail; exit 3' 'idle: sleep 600' |
   docker exec -i -u frappe "${P}backend" sh -c "cat >$BENCH/Procfile"
 rc=0; start_log=$(docker exec -u frappe -w "$BENCH" "${P}backend" timeout 30 honcho start 2>&1) || rc=$?
-[[ $rc == 3 ]] && grep -q 'failing.1 | about to fail' <<<"$start_log" && grep -q 'sending SIGTERM to idle.1' <<<"$start_log" ||
+if ! { [[ $rc == 3 ]] && grep -q 'failing.1 | about to fail' <<<"$start_log" &&
+  grep -q 'sending SIGTERM to idle.1' <<<"$start_log"; }; then
   fail "honcho start with a failing process: rc=$rc $start_log"
+fi
 docker exec "${P}backend" rm -f "$BENCH/Procfile"
 ok "a process that stops stops the others: honcho exits with its return code (3)"
 
@@ -523,14 +527,14 @@ sleep 1
 docker exec -u frappe "${P}backend" sh -c "mkdir -p $BENCH/apps/frappe/frappe/public/js &&
   echo 'console.log(\"smoke\")' >$BENCH/apps/frappe/frappe/public/js/smoke.bundle.js"
 wait_for 30 "the build_event" docker exec "${P}backend" test -s /tmp/event.json
-event=$(docker exec "${P}backend" cat /tmp/event.json)
-built=$(jq -r '.message.changed_files[0]' <<<"$event")
-[[ "$(jq -r '.message.success' <<<"$event")" == true && "$built" == /assets/frappe/dist/js/smoke.bundle.*.js ]] ||
-  fail "build_event: $event"
+build_event=$(docker exec "${P}backend" cat /tmp/event.json)
+bundle_url=$(jq -r '.message.changed_files[0]' <<<"$build_event")
+[[ "$(jq -r '.message.success' <<<"$build_event")" == true && "$bundle_url" == /assets/frappe/dist/js/smoke.bundle.*.js ]] ||
+  fail "build_event: $build_event"
 # esbuild writes into the app's public/dist (sites/assets/APP links there in a bench Frappe built itself)
-docker exec "${P}backend" test -f "$BENCH/apps/frappe/frappe/public/${built#/assets/frappe/}" ||
-  fail "the rebuilt bundle is not in the app's public/dist: $built"
-[[ "$(docker exec "${P}backend" jq -r '."smoke.bundle.js"' "$BENCH/sites/assets/assets.json")" == "$built" ]] ||
+docker exec "${P}backend" test -f "$BENCH/apps/frappe/frappe/public/${bundle_url#/assets/frappe/}" ||
+  fail "the rebuilt bundle is not in the app's public/dist: $bundle_url"
+[[ "$(docker exec "${P}backend" jq -r '."smoke.bundle.js"' "$BENCH/sites/assets/assets.json")" == "$bundle_url" ]] ||
   fail "assets.json does not name the rebuilt bundle"
 docker exec "${P}backend" grep -Eq '^[0-9:]{8}: Compiled [0-9]+ files\.\.\.$' /tmp/watch.log || fail "bench watch's log"
 docker exec "${P}backend" pkill -f "frappe watch" || true
