@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: deploy test images-list matrix changelog fresh-host bare-deploy venv lint units molecule images benchmark benchmark-tuning benchmark-backup benchmark-upgrade benchmark-swarm docs clean
+.PHONY: deploy test envdiff images-list matrix changelog fresh-host bare-deploy venv lint units molecule images benchmark benchmark-tuning benchmark-backup benchmark-upgrade benchmark-swarm docs clean
 
 deploy:
 	scripts/deploy.sh
@@ -45,7 +45,7 @@ units: venv
 images:
 	tests/harness/images.sh
 
-SCENARIOS ?= default tls_multisite backup_restore monitoring upgrade swarm
+SCENARIOS ?= default tls_multisite backup_restore monitoring upgrade development swarm
 molecule: venv images
 	for s in $(SCENARIOS); do tests/harness/molecule.sh $$s || exit 1; done
 
@@ -73,6 +73,10 @@ benchmark-upgrade: venv images
 # Throughput through Traefik with 1 and 3 backend tasks on the swarm scenario's three nodes, and failover times
 benchmark-swarm: venv images
 	benchmarks/swarm.sh
+
+# The settings in which inventories/dev, staging and prod differ (they share inventories/shared/group_vars/all.yml)
+envdiff: venv
+	$(VENV)/bin/python scripts/envdiff.py
 
 docs: venv  ## docs/inventory.md from the roles' argument specs and the schema
 	$(VENV)/bin/python scripts/inventory-doc.py --write

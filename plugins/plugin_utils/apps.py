@@ -73,6 +73,50 @@ def check_apps(apps, where):
     return result
 
 
+BRANCH_RE = re.compile(r"^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}$")
+
+
+def check_dev_apps(apps, pinned, where):
+    """The development mode's own apps ({name, url, ref}: url and ref optional) -> a list of {name, url, ref}.
+
+    ``pinned``: the checked erpnext_apps, which the development mode also bind-mounts (cloned at their ref). An app
+    without a url must already be in the apps directory on the host (the erpnext role checks that in the first play);
+    a ref may be a branch here, since a developer's checkout moves anyway."""
+    if not isinstance(apps, list):
+        raise AppSpecError("%s must be a list of apps ({name, url, ref})" % where)
+    errors = []
+    seen = set(app["name"] for app in pinned)
+    result = [dict(app) for app in pinned]
+    for index, app in enumerate(apps):
+        at = "%s[%d]" % (where, index)
+        if not isinstance(app, dict):
+            errors.append("%s must be a mapping {name, url, ref}" % at)
+            continue
+        unknown = sorted(set(app) - {"name", "url", "ref"})
+        if unknown:
+            errors.append("%s has unknown keys %s (expected name, url, ref)" % (at, ", ".join(unknown)))
+        name, url, ref = app.get("name"), app.get("url"), app.get("ref")
+        if not isinstance(name, str) or not APP_NAME_RE.match(name):
+            errors.append("%s.name must be an app's Python package name (lowercase letters, digits, _), got %r"
+                          % (at, name))
+        elif name in BASE_APPS:
+            errors.append("%s.name: %s is in the ERPNext image already; list only the apps it lacks" % (at, name))
+        elif name in seen:
+            errors.append("%s.name: %s is listed twice (erpnext_apps are bind-mounted too)" % (at, name))
+        else:
+            seen.add(name)
+        if url is not None and (not isinstance(url, str) or not URL_RE.match(url)):
+            errors.append("%s.url must be a git URL (https://, ssh://, git:// or git@host:path), got %r" % (at, url))
+        if ref is not None and (not isinstance(ref, str) or not BRANCH_RE.match(ref)):
+            errors.append("%s.ref must be a branch, tag or commit id, got %r" % (at, ref))
+        if ref is not None and url is None:
+            errors.append("%s.ref needs a url to clone from" % at)
+        result.append({"name": name, "url": url, "ref": ref})
+    if errors:
+        raise AppSpecError("; ".join(errors))
+    return result
+
+
 def _quote(text):
     """A shell word: the checked names, URLs and refs hold no quote, but the Containerfile never trusts that."""
     return "'%s'" % str(text).replace("'", "'\"'\"'")

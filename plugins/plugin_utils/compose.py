@@ -37,8 +37,12 @@ REDIS_URLS_FILTER = (
 )
 
 
-def configurator_script(secret_files=REDIS_SECRET_FILES, extra_filter=""):
-    """The configurator's script: apps.txt and the common site config (``extra_filter``: more jq on the config)."""
+def configurator_script(secret_files=REDIS_SECRET_FILES, extra_filter="", developer_mode=False):
+    """The configurator's script: apps.txt and the common site config (``extra_filter``: more jq on the config).
+
+    ``developer_mode`` is set in the development mode and removed otherwise, so one switch of the mode turns it on
+    and off for every site of the bench (a site's own site_config.json may still set it)."""
+    extra_filter += " | .developer_mode = 1" if developer_mode else " | del(.developer_mode)"
     rawfiles = " ".join("--rawfile %s /run/secrets/%s" % pair for pair in secret_files)
     return "; ".join([
         "set -e",
@@ -54,7 +58,6 @@ def configurator_script(secret_files=REDIS_SECRET_FILES, extra_filter=""):
     ])
 
 
-CONFIGURATOR_SCRIPT = configurator_script()
 # Redis reads its password from the secret file at start; the generated config lives on a private tmpfs.
 REDIS_START = (
     "umask 077 && printf 'requirepass %s\\n' \"$$(cat /run/secrets/{secret})\" > /run/redis/auth.conf"
@@ -83,7 +86,16 @@ BENCH_KEYS = {
     "proxy": dict,
     "redis": dict,
     "extension": dict,
+    "mode": str,
+    "development": dict,
 }
+MODES = ("production", "development")
+# The development container's processes (bench's Procfile, as `bench setup procfile` writes it for a developer
+# bench: the web server with its reloader, the realtime server, the asset watcher, the scheduler and a worker of every
+# queue) and its ports inside the container
+DEV_PORTS = {"web": 8000, "socketio": 9000, "watch": 6787, "debug_web": 5678, "debug_worker": 5679}
+DEV_PROCFILE = "/home/frappe/frappe-bench/Procfile"
+DEV_APPS_PTH = "erpstack-development-apps.pth"
 
 
 def _validate(bench):
@@ -199,9 +211,67 @@ def _redis_service(bench, name, persistent):
     return service
 
 
+def dev_procfile():
+    """The development container's Procfile: bench's own (config/procfile.py, for a bench without supervisor), the
+    web server and the worker each with the address its debugger listens on (erpstack_devdebug.py)."""
+    debug = "ERPSTACK_DEBUGPY_LISTEN=0.0.0.0:%d "
+    return "".join("%s: %s\n" % pair for pair in (
+        ("web", (debug % DEV_PORTS["debug_web"]) + "ERPSTACK_DEBUGPY_RELOADER=1 bench serve --port %d"
+         % DEV_PORTS["web"]),
+        ("socketio", "node apps/frappe/socketio.js"),
+        ("watch", "bench watch"),
+        ("schedule", "bench schedule"),
+        ("worker", (debug % DEV_PORTS["debug_worker"]) + "bench worker 1>> logs/worker.log 2>> logs/worker.error.log"),
+    ))
+
+
+# The apps bind-mounted from the host become importable as `pip install -e` makes them: their directories in a .pth
+# file of the bench's environment (rewritten at every start: the container's own file system is not kept)
+# The debugger's code (debugpy and erpstack_devdebug, bind-mounted read-only) comes first: its import line starts
+# debugpy where the Procfile asks for it.
+DEV_PYTHON = "/opt/erpstack-development"
+DEV_START = (
+    "set -e; cd %s; "
+    "purelib=$$(env/bin/python -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])'); "
+    "pth=\"$$purelib/%s\"; "
+    "printf '%%s\\n' %s/debugpy %s/python 'import erpstack_devdebug' > \"$$pth\"; "
+    'for app in $$DEV_APPS; do printf \'%%s\\n\' "$$PWD/apps/$$app" >> "$$pth"; done; '
+    "exec bench start"
+) % (BENCH_HOME, DEV_APPS_PTH, DEV_PYTHON, DEV_PYTHON)
+
+
+def _development_service(bench):
+    """The development container: the bench's image running `bench start` (every process of the bench, with reload),
+    the apps' source bind-mounted from the host, its ports published on the loopback address only."""
+    dev = bench.get("development") or {}
+    address = dev.get("bind_address", "127.0.0.1")
+    ports = dict(DEV_PORTS, **(dev.get("ports") or {}))
+    apps = list(dev.get("apps") or [])
+    service = _erpnext_service(
+        bench, "backend", "development",
+        entrypoint=["bash", "-c"],
+        command=[DEV_START],
+        # debugpy's notice about Python's frozen modules (which hold no app code) would open every process's log
+        environment={"DEV_APPS": " ".join(apps), "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
+        healthcheck=_port_check(DEV_PORTS["web"]),
+    )
+    service["volumes"] = service["volumes"] + [
+        "%s:%s:ro" % (dev.get("procfile", "./development/Procfile"), DEV_PROCFILE),
+        "./development/python:%s/python:ro" % DEV_PYTHON,
+        "./development/debugpy-%s:%s/debugpy:ro" % (dev["debugpy_version"], DEV_PYTHON),
+    ] + ["%s/%s:%s/apps/%s" % (dev["apps_dir"], app, BENCH_HOME, app) for app in apps]
+    service["ports"] = [
+        {"target": DEV_PORTS[name], "published": str(ports[name]), "host_ip": address, "protocol": "tcp"}
+        for name in ("web", "socketio", "watch", "debug_web", "debug_worker")
+    ]
+    return service
+
+
 def compose_project(bench):
     """Return the compose document (a dict) for one bench."""
     _validate(bench)
+    if bench.get("mode", "production") == "development":
+        return _development_project(bench)
     frontend = bench.get("frontend") or {}
     gunicorn = bench.get("gunicorn") or {}
     workers = bench.get("workers") or {}
@@ -213,7 +283,7 @@ def compose_project(bench):
         "configurator": _erpnext_service(
             bench, "configurator", "setup",
             entrypoint=["bash", "-c"],
-            command=[CONFIGURATOR_SCRIPT],
+            command=[configurator_script()],
             restart="no",
             # the Redis secret files are owned by Redis's uid and readable by this group
             group_add=[str(FRAPPE_UID)],
@@ -317,6 +387,57 @@ def compose_project(bench):
     }
     _attach_secrets(document, bench.get("secrets") or {})
     return deep_merge(document, bench.get("extension") or {})
+
+
+def _development_project(bench):
+    """The development view of the same bench: its database, Redis, volumes and secrets, and one development
+    container in place of the production services (the same volumes, so switching the mode keeps every record)."""
+    production = compose_project(dict(bench, mode="production", proxy={}, extension={},
+                                      frontend=dict(bench.get("frontend") or {}, published=[])))
+    services = {name: production["services"][name] for name in ("db", "redis-cache", "redis-queue", "configurator")}
+    services["configurator"]["command"] = [configurator_script(developer_mode=True)]
+    # its apps.txt lists the bind-mounted apps too
+    dev = bench.get("development") or {}
+    services["configurator"]["volumes"] = services["configurator"]["volumes"] + [
+        "%s/%s:%s/apps/%s:ro" % (dev["apps_dir"], app, BENCH_HOME, app) for app in dev.get("apps") or []]
+    services["backend"] = _development_service(bench)
+    # one container runs what the production services ran: its limit is theirs together
+    resources = bench.get("resources") or {}
+    app_services = [s for s in ERPNEXT_SERVICES if s != "configurator" and s in resources]
+    if app_services:
+        memory = sum(_mib(resources[s]["memory"]) for s in app_services if resources[s].get("memory"))
+        cpus = max(float(resources[s].get("cpus") or 0) for s in app_services)
+        limits = {}
+        if memory:
+            limits["memory"] = "%dM" % memory
+        if cpus:
+            limits["cpus"] = str(cpus)
+        services["backend"]["deploy"] = {"resources": {"limits": limits}}
+    for name in services:
+        services[name].pop("secrets", None)
+    networks = {"bench": dict(production["networks"]["bench"])}
+    # the development container publishes its ports: it joins a network with a way out, as the frontend does
+    networks["edge"] = {"driver": "bridge", "labels": {LABEL_PREFIX + ".bench": bench["name"]}}
+    services["backend"]["networks"] = ["bench", "edge"]
+    document = {
+        "name": bench["name"],
+        "services": services,
+        "networks": networks,
+        "volumes": production["volumes"],
+    }
+    secrets = {}
+    for name, spec in (bench.get("secrets") or {}).items():
+        secrets[name] = dict(spec, consumers=[c for c in spec.get("consumers") or [] if c in services])
+    _attach_secrets(document, secrets)
+    return deep_merge(document, bench.get("extension") or {})
+
+
+def _mib(size):
+    match = re.match(r"^([0-9]+)([kKmMgG]?)$", str(size))
+    if not match:
+        raise BenchSpecError("memory %r must be like 512M" % size)
+    number, unit = int(match.group(1)), match.group(2).upper()
+    return {"K": number // 1024, "M": number, "G": number * 1024}.get(unit, number // (1024 * 1024))
 
 
 def _attach_secrets(document, secrets):

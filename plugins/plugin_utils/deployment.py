@@ -20,10 +20,16 @@ import re
 
 from ansible.module_utils.common.text.formatters import human_to_bytes
 
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.apps import BASE_APPS, AppSpecError, check_apps, custom_image
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.apps import (
+    BASE_APPS,
+    AppSpecError,
+    check_apps,
+    check_dev_apps,
+    custom_image,
+)
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.backup import backup_bench
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import BenchSpecError, deep_merge, is_pinned, user_host_scope
-from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import compose_project
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import DEV_PORTS, MODES, compose_project, dev_procfile
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.grafana import grafana_provisioning
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.logs import alloy_config, loki_config
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import (
@@ -135,6 +141,10 @@ def _port(value):
     return int(str(value))
 
 
+def _loopback(address):
+    return address == "::1" or re.match(r"^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$", address)
+
+
 class Plan(object):
     """One host's plan, built stage by stage from the variables ``v`` and the host facts."""
 
@@ -144,6 +154,7 @@ class Plan(object):
         self.proxy = v["erpnext_proxy"]
         self.traefik = self.proxy == "traefik"
         self.monitoring = bool(v.get("erpstack_monitoring", True))
+        self.dev = None
 
     # -- the benches and their sizing -------------------------------------------------------------------------------
     def benches_in(self):
@@ -191,7 +202,12 @@ class Plan(object):
             raise PlanError("Invalid bench '%s': %s: the image tag %s names no exact release; give one as vX.Y.Z (a "
                             "custom image as vX.Y.Z-SUFFIX): upgrades migrate by the release in the tag"
                             % (name, where, images["erpnext"].rsplit(":", 1)[1]))
-        build, apps = self.custom_build(entry, images["erpnext"])
+        dev = self.dev_bench(entry, project_dir) if self.dev else None
+        if dev:
+            # the apps' source is bind-mounted into the image's bench: nothing is built
+            build, apps = None, list(BASE_APPS) + [app["name"] for app in dev["apps"]]
+        else:
+            build, apps = self.custom_build(entry, images["erpnext"])
         if build:
             images["erpnext"] = build["image"]
         settings = dict(v["erpnext_mariadb_config"])
@@ -246,6 +262,15 @@ class Plan(object):
                 "sites": entry["sites"],
             } if self.traefik else {},
             "extension": deep_merge(v["erpnext_compose_extension"], entry.get("compose_extension") or {}),
+            "mode": "development" if dev else "production",
+            "development": {
+                "apps_dir": dev["apps_dir"],
+                "apps": [app["name"] for app in dev["apps"]],
+                "bind_address": dev["bind_address"],
+                "ports": dev["ports"],
+                "procfile": "./development/Procfile",
+                "debugpy_version": dev["debugpy"]["version"],
+            } if dev else {},
         }
         compose = _stage("compose_project", compose_project, document)
         stack = None
@@ -283,8 +308,12 @@ class Plan(object):
             "sites_absent": absent,
             "site_hosts": dict((s["name"], s["host"]) for s in present),
             # where the role checks its sites from the host: the published frontend, else Traefik's HTTPS port
-            "check_url": ("http://127.0.0.1:%s" % published[0]["port"]) if published
+            "check_url": ("http://%s:%s" % (dev["bind_address"], dev["ports"]["web"])) if dev
+            else ("http://127.0.0.1:%s" % published[0]["port"]) if published
             else "https://127.0.0.1:%s" % v.get("traefik_https_port", 443),
+            "mode": "development" if dev else "production",
+            # the development mode: the apps' checkouts on the host, the Procfile and the editor's files
+            "development": dev,
             "secrets": secrets,
             # what the role's one stack_secret run ensures: each secret file with its owner and mode
             "secret_files": [{"name": key, "owner": str(spec["owner"]), "group": str(spec["group"]),
@@ -333,6 +362,122 @@ class Plan(object):
                 "secrets": dict((secret, [kind, primary, replica])
                                 for kind, (primary, replica, secret, _port) in sorted(REDIS_HA.items())),
             } if stack else None,
+        }
+
+    # -- the development mode ----------------------------------------------------------------------------------------
+    def development(self, plan):
+        """The host-wide settings of the development mode (None in production mode), refused where the bench could
+        not stay a developer's: in an inventory marked prod, on Swarm, behind the public proxy, on a non-loopback
+        address, with more than one bench (their ports would collide)."""
+        v = self.v
+        mode = v["erpnext_mode"]
+        if mode not in MODES:
+            raise PlanError("erpnext_mode must be one of %s, not %r" % (", ".join(MODES), mode))
+        if mode != "development":
+            return None
+        errors = []
+        environment = v.get("erpstack_environment", "")
+        if environment == "prod":
+            errors.append("erpnext_mode is development but erpstack_environment is prod: the development mode runs "
+                          "developer_mode, the reloader and a debugger, never in production (use it in the dev inventory)")
+        if self.traefik:
+            errors.append("erpnext_mode development publishes the bench on the loopback address only, without Traefik: "
+                          "set erpnext_proxy: none")
+        if self.monitoring:
+            errors.append("erpnext_mode development: set erpstack_monitoring: false (the monitoring stack watches the "
+                          "production services, which a development bench does not run)")
+        if len(plan) != 1:
+            errors.append("erpnext_mode development runs one bench per host (its ports are fixed), this host has %d: "
+                          "%s" % (len(plan), ", ".join(entry["name"] for entry in plan)))
+        swarm = [entry["name"] for entry in plan if entry.get("engine", v["erpnext_engine"]) == "swarm"]
+        if swarm:
+            errors.append("erpnext_mode development runs on Docker Compose, not on Swarm (bench %s has engine swarm)"
+                          % ", ".join(swarm))
+        address = v["erpnext_dev_bind_address"]
+        if not isinstance(address, str) or not _loopback(address):
+            errors.append("erpnext_dev_bind_address must be a loopback address (127.0.0.1, ::1): the web server, its "
+                          "debugger and the worker's debugger accept anyone who reaches them, got %r" % (address,))
+        ports = v["erpnext_dev_ports"]
+        merged = dict(DEV_PORTS)
+        if not isinstance(ports, dict):
+            errors.append("erpnext_dev_ports must be a mapping of %s to port numbers" % ", ".join(sorted(DEV_PORTS)))
+        else:
+            for key in sorted(ports):
+                if key not in DEV_PORTS:
+                    errors.append("erpnext_dev_ports.%s is unknown (expected %s)" % (key, ", ".join(sorted(DEV_PORTS))))
+                elif _port(ports[key]) is None or isinstance(ports[key], str):
+                    errors.append("erpnext_dev_ports.%s must be a port number (1-65535), got %r" % (key, ports[key]))
+                else:
+                    merged[key] = int(ports[key])
+            taken = sorted(set(p for p in merged.values() if list(merged.values()).count(p) > 1))
+            if taken:
+                errors.append("erpnext_dev_ports: port %s is given twice" % ", ".join(str(p) for p in taken))
+        apps_dir = v["erpnext_dev_apps_dir"]
+        if not isinstance(apps_dir, str) or (apps_dir and not apps_dir.startswith("/")):
+            errors.append("erpnext_dev_apps_dir must be an absolute path on the host (or empty: the bench's "
+                          "<erpnext_base_dir>/<bench>-apps), got %r" % (apps_dir,))
+        debugpy = v["erpnext_dev_debugpy_version"]
+        if not isinstance(debugpy, str) or not re.match(r"^[0-9]+\.[0-9]+\.[0-9]+$", debugpy):
+            errors.append("erpnext_dev_debugpy_version must be an exact release of debugpy such as 1.8.22, got %r"
+                          % (debugpy,))
+        if errors:
+            raise PlanError("Invalid development mode:\n- %s" % "\n- ".join(errors))
+        return {"bind_address": address, "ports": merged, "apps_dir": apps_dir, "debugpy_version": debugpy}
+
+    def dev_bench(self, entry, project_dir):
+        """One bench's development settings: its apps (erpnext_apps, cloned at their ref, and erpnext_dev_apps) in
+        the apps directory, the Procfile, and the editor's launch and devcontainer files."""
+        v = self.v
+        bench_at = self._bench_where(entry["name"])
+        own = "apps" in entry and entry["apps"] is not None
+        pinned = check_apps(entry["apps"] if own else v["erpnext_apps"], "erpnext_apps")
+        try:
+            apps = check_dev_apps(v["erpnext_dev_apps"], pinned, "erpnext_dev_apps")
+        except AppSpecError as exc:
+            raise PlanError("Invalid bench '%s': %s" % (entry["name"], exc))
+        sites_at = ("%s.sites" % bench_at) if bench_at else "erpnext_sites"
+        available = list(BASE_APPS) + [app["name"] for app in apps]
+        for index, site in enumerate(entry["sites"]):
+            unknown = [app for app in site["apps"] if app not in available]
+            if unknown and site["state"] == "present":
+                raise PlanError("Invalid bench '%s': %s[%d].apps names %s, which the development bench does not have "
+                                "(it has %s): add the app to erpnext_dev_apps"
+                                % (entry["name"], sites_at, index, ", ".join(unknown), ", ".join(available)))
+        # outside the bench's private project directory: the developer's own user works in it
+        apps_dir = self.dev["apps_dir"] or "%s/%s-apps" % (v["erpnext_base_dir"], entry["name"])
+        ports = self.dev["ports"]
+        return {
+            "apps_dir": apps_dir,
+            "apps": apps,
+            "bind_address": self.dev["bind_address"],
+            "ports": ports,
+            "procfile": dev_procfile(),
+            # the debugger, downloaded on the controller (its pip configuration) and unpacked beside the Procfile
+            "debugpy": {"version": self.dev["debugpy_version"],
+                        "wheel": "debugpy-%s-py2.py3-none-any.whl" % self.dev["debugpy_version"]},
+            # beside the apps: VS Code attaches to the debuggers the container's ports publish
+            "launch": {
+                "version": "0.2.0",
+                "configurations": [
+                    {"name": "Attach to %s" % what, "type": "debugpy", "request": "attach",
+                     "connect": {"host": self.dev["bind_address"], "port": ports["debug_" + key]},
+                     "pathMappings": [{"localRoot": "${workspaceFolder}/%s" % app["name"],
+                                       "remoteRoot": "/home/frappe/frappe-bench/apps/%s" % app["name"]}
+                                      for app in apps],
+                     "justMyCode": False}
+                    for key, what in (("web", "web"), ("worker", "worker"))
+                ],
+            },
+            "devcontainer": {
+                "name": "ERPNext bench %s" % entry["name"],
+                "dockerComposeFile": ["%s/compose.yaml" % project_dir],
+                "service": "backend",
+                "workspaceFolder": "/home/frappe/frappe-bench",
+                "shutdownAction": "none",
+                "overrideCommand": False,
+                "forwardPorts": [ports[key] for key in ("web", "socketio", "watch")],
+                "customizations": {"vscode": {"extensions": ["ms-python.python", "ms-python.debugpy"]}},
+            },
         }
 
     def engine(self, entry):
@@ -687,6 +832,7 @@ class Plan(object):
                       default_resolver=v["erpnext_tls_resolver"],
                       dns_resolvers=[name for name, spec in resolvers.items() if (spec or {}).get("challenge") == "dns"],
                       proxy=self.proxy, default_subnet=v["erpnext_network_subnet"])
+        self.dev = self.development(plan)
         shared_mb = self.shared_memory_mb(len(plan))
         counts = dict((key, v["erpnext_" + key]) for key in
                       ("gunicorn_workers", "gunicorn_threads", "queue_short_workers", "queue_long_workers"))

@@ -58,3 +58,23 @@ def test_prod_vault_value_needs_the_vault_password():
                  "-m", "ansible.builtin.debug", "-a", "msg={{ vault_erpnext_admin_password_erp | length }}")
     assert result.returncode != 0
     assert "Example-Only" not in result.stdout + result.stderr
+
+
+def test_dev_staging_and_prod_share_one_group_vars_all():
+    shared = os.path.realpath(os.path.join(ROOT, "inventories", "shared", "group_vars", "all.yml"))
+    for name in ("dev", "staging", "prod"):
+        assert os.path.realpath(os.path.join(ROOT, "inventories", name, "group_vars", "all.yml")) == shared
+
+
+def test_envdiff_prints_the_settings_that_differ_in_kind():
+    result = subprocess.run([os.path.join(BIN, "python"), os.path.join(ROOT, "scripts", "envdiff.py")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
+    assert result.returncode == 0, result.stderr
+    rows = dict((line.split()[0], " ".join(line.split()[1:])) for line in result.stdout.splitlines()[1:])
+    assert result.stdout.splitlines()[0].split()[1:] == ["dev", "|", "staging", "|", "prod"]
+    assert rows["erpnext_mode"] == "development | production (default) | production (default)"
+    assert rows["erpstack_environment"] == "dev | staging | prod"
+    assert rows["traefik_acme_staging"] == "false (default) | true | false (default)"
+    # the shared settings are not differences, and no encrypted value is opened
+    assert "erpnext_version" not in rows and "traefik_acme_email" not in rows
+    assert rows["vault_erpnext_admin_password_erp"].endswith("| (vault)")

@@ -205,3 +205,117 @@ def test_bad_apps_are_refused_with_the_field_named(change, message):
 def test_an_upgrade_backs_a_bench_up_the_way_its_backups_are_taken():
     main, shop = deployment_plan(inventory(backup_benches={"shop": {"method": "physical"}}), FACTS)["benches"]
     assert (main["upgrade_backup"], shop["upgrade_backup"]) == ("logical", "physical")
+
+
+# -- the development mode: one more view of the same bench of the plan, and what it refuses -------------------------
+
+
+def development(**extra):
+    """The dev inventory's shape: one bench without Traefik or monitoring, in development mode."""
+    variables = _defaults()
+    variables.update(erpnext_proxy="none", erpstack_monitoring=False, erpnext_mode="development",
+                     erpstack_environment="dev", backup_restic_repository="/srv/restic",
+                     backup_restic_password="restic-secret-value-1",
+                     erpnext_frontend_published=[{"host_ip": "127.0.0.1", "port": 8080}],
+                     erpnext_apps=[NOTES], erpnext_dev_apps=[{"name": "acme_tools"}],
+                     erpnext_sites=[{"name": "erp.localhost", "apps": ["erpnext", "erpstack_notes", "acme_tools"]}])
+    variables.update(extra)
+    return variables
+
+
+def bench_of(variables):
+    return deployment_plan(variables, FACTS)["benches"][0]
+
+
+def test_golden_development_bench():
+    # Regenerate with: ERPSTACK_UPDATE_GOLDENS=1 pytest tests/unit/plugins/plugin_utils/test_deployment.py
+    path = os.path.join(os.path.dirname(__file__), "golden", "development_bench.json")
+    got = bench_of(development())["compose"]
+    if os.environ.get("ERPSTACK_UPDATE_GOLDENS"):
+        with open(path, "w") as handle:
+            json.dump(got, handle, indent=2, sort_keys=True)
+            handle.write("\n")
+    with open(path) as handle:
+        assert got == json.load(handle)
+
+
+def test_one_development_container_replaces_the_production_services():
+    services = bench_of(development())["compose"]["services"]
+    assert sorted(services) == ["backend", "configurator", "db", "redis-cache", "redis-queue"]
+    dev = services["backend"]
+    assert dev["labels"]["com.erpstack.role"] == "development"
+    assert dev["command"][0].endswith("exec bench start")
+    assert dev["environment"]["DEV_APPS"] == "erpstack_notes acme_tools"
+    assert "/opt/erpstack/erpnext-apps/acme_tools:/home/frappe/frappe-bench/apps/acme_tools" in dev["volumes"]
+    assert "./development/Procfile:/home/frappe/frappe-bench/Procfile:ro" in dev["volumes"]
+    # the production services' limits together, for the one container that runs all their processes
+    assert dev["deploy"]["resources"]["limits"]["memory"].endswith("M")
+    assert "developer_mode = 1" in services["configurator"]["command"][0]
+
+
+def test_every_port_is_published_on_the_loopback_address_only():
+    ports = bench_of(development(erpnext_dev_ports={"web": 8001}))["compose"]["services"]["backend"]["ports"]
+    assert sorted((p["published"], p["target"]) for p in ports) == [
+        ("5678", 5678), ("5679", 5679), ("6787", 6787), ("8001", 8000), ("9000", 9000)]
+    assert set(p["host_ip"] for p in ports) == {"127.0.0.1"}
+
+
+def test_production_mode_keeps_the_volumes_and_removes_developer_mode():
+    dev = bench_of(development())
+    prod = bench_of(development(erpnext_mode="production", erpnext_apps=[], erpnext_dev_apps=[],
+                                erpnext_sites=[{"name": "erp.localhost", "apps": ["erpnext"]}]))
+    assert dev["compose"]["volumes"] == prod["compose"]["volumes"]
+    assert dev["compose"]["name"] == prod["compose"]["name"]
+    assert dev["compose"]["services"]["db"] == prod["compose"]["services"]["db"]
+    assert "del(.developer_mode)" in prod["compose"]["services"]["configurator"]["command"][0]
+    assert prod["mode"] == "production" and prod["development"] is None
+    assert "frontend" in prod["compose"]["services"]
+
+
+def test_the_plan_carries_the_editor_files_and_the_check_url():
+    bench = bench_of(development())
+    assert bench["check_url"] == "http://127.0.0.1:8000"
+    assert bench["build"] is None and bench["images"]["erpnext"] == "frappe/erpnext:v16.32.3"
+    dev = bench["development"]
+    assert [app["name"] for app in dev["apps"]] == ["erpstack_notes", "acme_tools"]
+    assert dev["apps"][0]["url"] == NOTES["url"] and dev["apps"][1]["url"] is None
+    attach = dict((c["name"], c) for c in dev["launch"]["configurations"])
+    assert attach["Attach to web"]["connect"] == {"host": "127.0.0.1", "port": 5678}
+    assert attach["Attach to worker"]["connect"] == {"host": "127.0.0.1", "port": 5679}
+    assert dev["devcontainer"]["service"] == "backend"
+    assert dev["procfile"].splitlines()[0] == (
+        "web: ERPSTACK_DEBUGPY_LISTEN=0.0.0.0:5678 ERPSTACK_DEBUGPY_RELOADER=1 bench serve --port 8000")
+    assert dev["debugpy"] == {"version": "1.8.22", "wheel": "debugpy-1.8.22-py2.py3-none-any.whl"}
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"erpstack_environment": "prod"}, "erpnext_mode is development but erpstack_environment is prod"),
+    ({"erpnext_dev_bind_address": "0.0.0.0"}, "erpnext_dev_bind_address must be a loopback address"),
+    ({"erpnext_dev_bind_address": "192.0.2.10"}, "erpnext_dev_bind_address must be a loopback address"),
+    ({"erpnext_proxy": "traefik"}, "without Traefik: set erpnext_proxy: none"),
+    ({"erpstack_monitoring": True}, "set erpstack_monitoring: false"),
+    ({"erpnext_engine": "swarm"}, "not on Swarm"),
+    ({"erpnext_dev_ports": {"web": 9000}}, "erpnext_dev_ports: port 9000 is given twice"),
+    ({"erpnext_dev_ports": {"debugger": 1}}, "erpnext_dev_ports.debugger is unknown"),
+    ({"erpnext_dev_ports": {"web": "8000"}}, "erpnext_dev_ports.web must be a port number"),
+    ({"erpnext_dev_apps_dir": "apps"}, "erpnext_dev_apps_dir must be an absolute path"),
+    ({"erpnext_dev_apps": [{"name": "erpstack_notes"}]}, "erpnext_dev_apps[0].name: erpstack_notes is listed twice"),
+    ({"erpnext_dev_apps": [{"name": "x", "ref": "main"}]}, "erpnext_dev_apps[0].ref needs a url"),
+    ({"erpnext_mode": "debug"}, "erpnext_mode must be one of production, development"),
+    ({"erpnext_dev_debugpy_version": "latest"}, "erpnext_dev_debugpy_version must be an exact release"),
+    ({"erpnext_sites": [{"name": "erp.localhost", "apps": ["hrms"]}]},
+     "erpnext_sites[0].apps names hrms, which the development bench does not have"),
+])
+def test_a_development_mode_that_could_not_stay_on_a_developer_machine_is_refused(change, message):
+    with pytest.raises(PlanError) as err:
+        deployment_plan(development(**change), FACTS)
+    assert message in str(err.value)
+
+
+def test_two_benches_cannot_share_the_development_ports():
+    variables = development(erpnext_benches=[
+        {"name": "a", "sites": [{"name": "a.localhost"}]},
+        {"name": "b", "network_subnet": "172.30.11.0/24", "sites": [{"name": "b.localhost"}]}])
+    with pytest.raises(PlanError) as err:
+        deployment_plan(variables, FACTS)
+    assert "runs one bench per host (its ports are fixed), this host has 2: a, b" in str(err.value)
