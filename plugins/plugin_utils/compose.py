@@ -37,12 +37,25 @@ REDIS_URLS_FILTER = (
 )
 
 
+# Development mode: outgoing mail goes to the mail catcher (Frappe's outgoing account from the site config:
+# EmailAccount.find_outgoing falls back to mail_server & co. when no Email Account is the default). Production mode
+# removes exactly these settings, and only while they name the mail catcher: a mail server set by hand stays.
+DEV_MAIL_SERVER = "mailcatcher"
+DEV_MAIL_PORT = 1025
+DEV_MAILDIR = "/home/frappe/frappe-bench/logs/mail-catcher"
+DEV_MAIL_FILTER = (' | .mail_server = "%s" | .mail_port = %d | .use_tls = 0 | .use_ssl = 0'
+                   ' | .auto_email_id = "erpnext@localhost"' % (DEV_MAIL_SERVER, DEV_MAIL_PORT))
+PRODUCTION_MAIL_FILTER = (' | if .mail_server == "%s" then del(.mail_server, .mail_port, .use_tls, .use_ssl,'
+                          ' .auto_email_id) else . end' % DEV_MAIL_SERVER)
+
+
 def configurator_script(secret_files=REDIS_SECRET_FILES, extra_filter="", developer_mode=False):
     """The configurator's script: apps.txt and the common site config (``extra_filter``: more jq on the config).
 
     ``developer_mode`` is set in the development mode and removed otherwise, so one switch of the mode turns it on
     and off for every site of the bench (a site's own site_config.json may still set it)."""
-    extra_filter += " | .developer_mode = 1" if developer_mode else " | del(.developer_mode)"
+    extra_filter += (" | .developer_mode = 1" + DEV_MAIL_FILTER) if developer_mode else (
+        " | del(.developer_mode)" + PRODUCTION_MAIL_FILTER)
     rawfiles = " ".join("--rawfile %s /run/secrets/%s" % pair for pair in secret_files)
     return "; ".join([
         "set -e",
@@ -389,6 +402,27 @@ def compose_project(bench):
     return deep_merge(document, bench.get("extension") or {})
 
 
+def _mail_catcher_service(bench):
+    """The development bench's mail catcher: aiosmtpd (from the controller's pip, unpacked read-only) run by the bench
+    image's own Python as its user frappe, every message kept as a file of a Maildir in the bench's logs volume
+    (logs/mail-catcher/new/, which belongs to frappe; a new volume's mount point would belong to root)."""
+    service = {
+        "image": bench["images"]["erpnext"],
+        "restart": bench.get("restart", "unless-stopped"),
+        "entrypoint": ["%s/env/bin/python" % BENCH_HOME],
+        "command": ["-m", "aiosmtpd", "--nosetuid", "--listen", "0.0.0.0:%d" % DEV_MAIL_PORT,
+                    "--class", "aiosmtpd.handlers.Mailbox", DEV_MAILDIR],
+        "environment": {"PYTHONPATH": "%s/mail-catcher" % DEV_PYTHON},
+        "volumes": ["./development/%s:%s/mail-catcher:ro" % ((bench.get("development") or {})["mail_catcher_dir"],
+                                                           DEV_PYTHON),
+                    "logs:%s/logs" % BENCH_HOME],
+        "networks": ["bench"],
+        "healthcheck": _port_check(DEV_MAIL_PORT),
+        "labels": _labels(bench, DEV_MAIL_SERVER, "mail"),
+    }
+    return service
+
+
 def _development_project(bench):
     """The development view of the same bench: its database, Redis, volumes and secrets, and one development
     container in place of the production services (the same volumes, so switching the mode keeps every record)."""
@@ -401,6 +435,7 @@ def _development_project(bench):
     services["configurator"]["volumes"] = services["configurator"]["volumes"] + [
         "%s/%s:%s/apps/%s:ro" % (dev["apps_dir"], app, BENCH_HOME, app) for app in dev.get("apps") or []]
     services["backend"] = _development_service(bench)
+    services[DEV_MAIL_SERVER] = _mail_catcher_service(bench)
     # one container runs what the production services ran: its limit is theirs together
     resources = bench.get("resources") or {}
     app_services = [s for s in ERPNEXT_SERVICES if s != "configurator" and s in resources]

@@ -95,6 +95,7 @@ CREDENTIALS_IN_URL_RE = re.compile(r"//[^@/]*@")
 ENV_NAME_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 READ_DATA_SUBSET_RE = re.compile(r"^([0-9]+(/[0-9]+|%)?)?$")
 ALL_ADDRESSES = ("0.0.0.0", "::", "")
+PINNED_PACKAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[0-9][0-9A-Za-z.!+-]*$")
 
 
 def _stage(label, func, *args, **kwargs):
@@ -270,6 +271,7 @@ class Plan(object):
                 "ports": dev["ports"],
                 "procfile": "./development/Procfile",
                 "debugpy_version": dev["debugpy"]["version"],
+                "mail_catcher_dir": dev["mail_catcher"]["dir"],
             } if dev else {},
         }
         compose = _stage("compose_project", compose_project, document)
@@ -420,9 +422,16 @@ class Plan(object):
         if not isinstance(debugpy, str) or not re.match(r"^[0-9]+\.[0-9]+\.[0-9]+$", debugpy):
             errors.append("erpnext_dev_debugpy_version must be an exact release of debugpy such as 1.8.22, got %r"
                           % (debugpy,))
+        packages = v["erpnext_dev_mail_catcher_packages"]
+        if not isinstance(packages, list) or not all(isinstance(p, str) and PINNED_PACKAGE_RE.match(p) for p in packages):
+            errors.append("erpnext_dev_mail_catcher_packages must list Python packages pinned to exact versions "
+                          "(aiosmtpd==1.4.6), got %r" % (packages,))
+        elif not any(p.lower().startswith("aiosmtpd==") for p in packages):
+            errors.append("erpnext_dev_mail_catcher_packages must include aiosmtpd, the mail catcher")
         if errors:
             raise PlanError("Invalid development mode:\n- %s" % "\n- ".join(errors))
-        return {"bind_address": address, "ports": merged, "apps_dir": apps_dir, "debugpy_version": debugpy}
+        return {"bind_address": address, "ports": merged, "apps_dir": apps_dir, "debugpy_version": debugpy,
+                "mail_packages": packages}
 
     def dev_bench(self, entry, project_dir):
         """One bench's development settings: its apps (erpnext_apps, cloned at their ref, and erpnext_dev_apps) in
@@ -455,6 +464,9 @@ class Plan(object):
             # the debugger, downloaded on the controller (its pip configuration) and unpacked beside the Procfile
             "debugpy": {"version": self.dev["debugpy_version"],
                         "wheel": "debugpy-%s-py2.py3-none-any.whl" % self.dev["debugpy_version"]},
+            # aiosmtpd and its dependencies, unpacked into a directory named by the list (a new list, a new directory)
+            "mail_catcher": {"packages": self.dev["mail_packages"],
+                             "dir": "mail-catcher-%s" % _sha256(" ".join(self.dev["mail_packages"]))[:12]},
             # beside the apps: VS Code attaches to the debuggers the container's ports publish
             "launch": {
                 "version": "0.2.0",

@@ -83,7 +83,7 @@ def dap(host, *args):
 
 def test_one_development_container_runs_bench_start(host):
     services = compose(host, "ps", "--format", "'{{.Service}}'").split()
-    assert sorted(services) == ["backend", "db", "redis-cache", "redis-queue"]
+    assert sorted(services) == ["backend", "db", "mailcatcher", "redis-cache", "redis-queue"]
     processes = compose(host, "top", "backend")
     for needle in ("bench_start.py", "serve --port 8000", "socketio.js", "watch", "schedule", "worker"):
         assert needle in processes, needle
@@ -187,3 +187,16 @@ def test_a_debugger_attaches_to_the_web_process_and_stops_at_a_breakpoint(host):
 def test_a_debugger_attaches_to_the_worker(host):
     out = dap(host, "--port", "5679", "threads")
     assert out["threads"], out
+
+
+def test_outgoing_mail_goes_to_the_mail_catcher(host):
+    common = json.loads(compose(host, "exec", "-T", "backend", "cat", "sites/common_site_config.json"))
+    assert (common["mail_server"], common["mail_port"], common["use_tls"]) == ("mailcatcher", 1025, 0)
+    subject = "erpstack test %d" % int(time.time())
+    send = ("import smtplib; from email.message import EmailMessage; m = EmailMessage(); m['From'] = "
+            "'erpnext@localhost'; m['To'] = 'someone@example.com'; m['Subject'] = %r; m.set_content('caught'); "
+            "s = smtplib.SMTP('mailcatcher', 1025, timeout=10); s.send_message(m); s.quit()" % subject)
+    compose(host, "exec", "-T", "backend", "env/bin/python", "-c", quote(send))
+    caught = compose(host, "exec", "-T", "mailcatcher", "sh", "-c",
+                     quote("grep -l 'Subject: %s' /home/frappe/frappe-bench/logs/mail-catcher/new/*" % subject))
+    assert caught.strip(), "no message in the Maildir"

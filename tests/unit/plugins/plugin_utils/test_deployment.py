@@ -241,7 +241,7 @@ def test_golden_development_bench():
 
 def test_one_development_container_replaces_the_production_services():
     services = bench_of(development())["compose"]["services"]
-    assert sorted(services) == ["backend", "configurator", "db", "redis-cache", "redis-queue"]
+    assert sorted(services) == ["backend", "configurator", "db", "mailcatcher", "redis-cache", "redis-queue"]
     dev = services["backend"]
     assert dev["labels"]["com.erpstack.role"] == "development"
     assert dev["command"][0].endswith("exec bench start")
@@ -303,6 +303,8 @@ def test_the_plan_carries_the_editor_files_and_the_check_url():
     ({"erpnext_dev_apps": [{"name": "x", "ref": "main"}]}, "erpnext_dev_apps[0].ref needs a url"),
     ({"erpnext_mode": "debug"}, "erpnext_mode must be one of production, development"),
     ({"erpnext_dev_debugpy_version": "latest"}, "erpnext_dev_debugpy_version must be an exact release"),
+    ({"erpnext_dev_mail_catcher_packages": ["aiosmtpd"]}, "erpnext_dev_mail_catcher_packages must list Python packages"),
+    ({"erpnext_dev_mail_catcher_packages": ["attrs==26.1.0"]}, "must include aiosmtpd"),
     ({"erpnext_sites": [{"name": "erp.localhost", "apps": ["hrms"]}]},
      "erpnext_sites[0].apps names hrms, which the development bench does not have"),
 ])
@@ -319,3 +321,23 @@ def test_two_benches_cannot_share_the_development_ports():
     with pytest.raises(PlanError) as err:
         deployment_plan(variables, FACTS)
     assert "runs one bench per host (its ports are fixed), this host has 2: a, b" in str(err.value)
+
+
+def test_the_mail_catcher_receives_the_development_bench_outgoing_mail():
+    bench = bench_of(development())
+    services = bench["compose"]["services"]
+    catcher = services["mailcatcher"]
+    assert catcher["image"] == services["backend"]["image"]
+    assert catcher["command"][:3] == ["-m", "aiosmtpd", "--nosetuid"]
+    assert "0.0.0.0:1025" in catcher["command"] and "ports" not in catcher and catcher["networks"] == ["bench"]
+    directory = bench["development"]["mail_catcher"]["dir"]
+    assert directory.startswith("mail-catcher-") and bench["development"]["mail_catcher"]["packages"] == [
+        "aiosmtpd==1.4.6", "atpublic==9.0.0", "attrs==26.1.0"]
+    assert "./development/%s:/opt/erpstack-development/mail-catcher:ro" % directory in catcher["volumes"]
+    configure = services["configurator"]["command"][0]
+    assert '.mail_server = "mailcatcher" | .mail_port = 1025' in configure
+    # production mode removes the mail catcher's settings, and only those (a mail server set by hand stays)
+    prod = deployment_plan(development(erpnext_mode="production", erpnext_apps=[], erpnext_dev_apps=[],
+                                       erpnext_sites=[{"name": "erp.localhost", "apps": ["erpnext"]}]), FACTS)
+    assert ('if .mail_server == "mailcatcher" then del(.mail_server, .mail_port, .use_tls, .use_ssl, .auto_email_id)'
+            ' else . end') in prod["benches"][0]["compose"]["services"]["configurator"]["command"][0]
