@@ -406,6 +406,7 @@ def _mail_catcher_service(bench):
     """The development bench's mail catcher: aiosmtpd (from the controller's pip, unpacked read-only) run by the bench
     image's own Python as its user frappe, every message kept as a file of a Maildir in the bench's logs volume
     (logs/mail-catcher/new/, which belongs to frappe; a new volume's mount point would belong to root)."""
+    directory = (bench.get("development") or {})["mail_catcher_dir"]
     service = {
         "image": bench["images"]["erpnext"],
         "restart": bench.get("restart", "unless-stopped"),
@@ -413,9 +414,7 @@ def _mail_catcher_service(bench):
         "command": ["-m", "aiosmtpd", "--nosetuid", "--listen", "0.0.0.0:%d" % DEV_MAIL_PORT,
                     "--class", "aiosmtpd.handlers.Mailbox", DEV_MAILDIR],
         "environment": {"PYTHONPATH": "%s/mail-catcher" % DEV_PYTHON},
-        "volumes": ["./development/%s:%s/mail-catcher:ro" % ((bench.get("development") or {})["mail_catcher_dir"],
-                                                           DEV_PYTHON),
-                    "logs:%s/logs" % BENCH_HOME],
+        "volumes": ["./development/%s:%s/mail-catcher:ro" % (directory, DEV_PYTHON), "logs:%s/logs" % BENCH_HOME],
         "networks": ["bench"],
         "healthcheck": _port_check(DEV_MAIL_PORT),
         "labels": _labels(bench, DEV_MAIL_SERVER, "mail"),
