@@ -34,31 +34,42 @@ class AppSpecError(ValueError):
     pass
 
 
-def check_apps(apps, where):
-    """The apps' list as the inventory gives it -> a list of {name, url, ref}; raises AppSpecError naming the field."""
+def _check_entries(apps, where, seen, twice=""):
+    """The fields every apps' list checks alike: a list of mappings {name, url, ref} with a valid, new app name.
+    Yields (at, name, url, ref) per mapping, adding each problem to the list it returns first."""
     if not isinstance(apps, list):
         raise AppSpecError("%s must be a list of apps ({name, url, ref})" % where)
     errors = []
-    seen = set()
+
+    def entries():
+        for index, app in enumerate(apps):
+            at = "%s[%d]" % (where, index)
+            if not isinstance(app, dict):
+                errors.append("%s must be a mapping {name, url, ref}" % at)
+                continue
+            unknown = sorted(set(app) - {"name", "url", "ref"})
+            if unknown:
+                errors.append("%s has unknown keys %s (expected name, url, ref)" % (at, ", ".join(unknown)))
+            name = app.get("name")
+            if not isinstance(name, str) or not APP_NAME_RE.match(name):
+                errors.append("%s.name must be an app's Python package name (lowercase letters, digits, _), got %r"
+                              % (at, name))
+            elif name in BASE_APPS:
+                errors.append("%s.name: %s is in the ERPNext image already; list only the apps it lacks" % (at, name))
+            elif name in seen:
+                errors.append("%s.name: %s is listed twice%s" % (at, name, twice))
+            else:
+                seen.add(name)
+            yield at, name, app.get("url"), app.get("ref")
+
+    return errors, entries()
+
+
+def check_apps(apps, where):
+    """The apps' list as the inventory gives it -> a list of {name, url, ref}; raises AppSpecError naming the field."""
+    errors, entries = _check_entries(apps, where, set())
     result = []
-    for index, app in enumerate(apps):
-        at = "%s[%d]" % (where, index)
-        if not isinstance(app, dict):
-            errors.append("%s must be a mapping {name, url, ref}" % at)
-            continue
-        unknown = sorted(set(app) - {"name", "url", "ref"})
-        if unknown:
-            errors.append("%s has unknown keys %s (expected name, url, ref)" % (at, ", ".join(unknown)))
-        name, url, ref = app.get("name"), app.get("url"), app.get("ref")
-        if not isinstance(name, str) or not APP_NAME_RE.match(name):
-            errors.append("%s.name must be an app's Python package name (lowercase letters, digits, _), got %r"
-                          % (at, name))
-        elif name in BASE_APPS:
-            errors.append("%s.name: %s is in the ERPNext image already; list only the apps it lacks" % (at, name))
-        elif name in seen:
-            errors.append("%s.name: %s is listed twice" % (at, name))
-        else:
-            seen.add(name)
+    for at, name, url, ref in entries:
         if not isinstance(url, str) or not URL_RE.match(url):
             errors.append("%s.url must be a git URL (https://, ssh://, git:// or git@host:path), got %r" % (at, url))
         if ref is None:
@@ -82,29 +93,10 @@ def check_dev_apps(apps, pinned, where):
     ``pinned``: the checked erpnext_apps, which the development mode also bind-mounts (cloned at their ref). An app
     without a url must already be in the apps directory on the host (the erpnext role checks that in the first play);
     a ref may be a branch here, since a developer's checkout moves anyway."""
-    if not isinstance(apps, list):
-        raise AppSpecError("%s must be a list of apps ({name, url, ref})" % where)
-    errors = []
-    seen = set(app["name"] for app in pinned)
+    errors, entries = _check_entries(apps, where, set(app["name"] for app in pinned),
+                                     twice=" (erpnext_apps are bind-mounted too)")
     result = [dict(app) for app in pinned]
-    for index, app in enumerate(apps):
-        at = "%s[%d]" % (where, index)
-        if not isinstance(app, dict):
-            errors.append("%s must be a mapping {name, url, ref}" % at)
-            continue
-        unknown = sorted(set(app) - {"name", "url", "ref"})
-        if unknown:
-            errors.append("%s has unknown keys %s (expected name, url, ref)" % (at, ", ".join(unknown)))
-        name, url, ref = app.get("name"), app.get("url"), app.get("ref")
-        if not isinstance(name, str) or not APP_NAME_RE.match(name):
-            errors.append("%s.name must be an app's Python package name (lowercase letters, digits, _), got %r"
-                          % (at, name))
-        elif name in BASE_APPS:
-            errors.append("%s.name: %s is in the ERPNext image already; list only the apps it lacks" % (at, name))
-        elif name in seen:
-            errors.append("%s.name: %s is listed twice (erpnext_apps are bind-mounted too)" % (at, name))
-        else:
-            seen.add(name)
+    for at, name, url, ref in entries:
         if url is not None and (not isinstance(url, str) or not URL_RE.match(url)):
             errors.append("%s.url must be a git URL (https://, ssh://, git:// or git@host:path), got %r" % (at, url))
         if ref is not None and (not isinstance(ref, str) or not BRANCH_RE.match(ref)):

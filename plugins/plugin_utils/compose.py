@@ -22,6 +22,7 @@ from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import (
     is_pinned,
     user_host_scope,
 )
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.sizing import MIB, parse_size
 
 BENCH_HOME = "/home/frappe/frappe-bench"
 ERPNEXT_SERVICES = ("configurator", "backend", "frontend", "websocket", "queue-short", "queue-long", "scheduler")
@@ -439,7 +440,8 @@ def _development_project(bench):
     resources = bench.get("resources") or {}
     app_services = [s for s in ERPNEXT_SERVICES if s != "configurator" and s in resources]
     if app_services:
-        memory = sum(_mib(resources[s]["memory"]) for s in app_services if resources[s].get("memory"))
+        memory = sum(parse_size(resources[s]["memory"], "resources.%s.memory" % s) // MIB
+                     for s in app_services if resources[s].get("memory"))
         cpus = max(float(resources[s].get("cpus") or 0) for s in app_services)
         limits = {}
         if memory:
@@ -464,14 +466,6 @@ def _development_project(bench):
         secrets[name] = dict(spec, consumers=[c for c in spec.get("consumers") or [] if c in services])
     _attach_secrets(document, secrets)
     return deep_merge(document, bench.get("extension") or {})
-
-
-def _mib(size):
-    match = re.match(r"^([0-9]+)([kKmMgG]?)$", str(size))
-    if not match:
-        raise BenchSpecError("memory %r must be like 512M" % size)
-    number, unit = int(match.group(1)), match.group(2).upper()
-    return {"K": number // 1024, "M": number, "G": number * 1024}.get(unit, number // (1024 * 1024))
 
 
 def _attach_secrets(document, secrets):

@@ -437,21 +437,13 @@ class Plan(object):
         """One bench's development settings: its apps (erpnext_apps, cloned at their ref, and erpnext_dev_apps) in
         the apps directory, the Procfile, and the editor's launch and devcontainer files."""
         v = self.v
-        bench_at = self._bench_where(entry["name"])
-        own = "apps" in entry and entry["apps"] is not None
-        pinned = check_apps(entry["apps"] if own else v["erpnext_apps"], "erpnext_apps")
+        pinned, _where = self.bench_apps(entry)
         try:
             apps = check_dev_apps(v["erpnext_dev_apps"], pinned, "erpnext_dev_apps")
         except AppSpecError as exc:
             raise PlanError("Invalid bench '%s': %s" % (entry["name"], exc))
-        sites_at = ("%s.sites" % bench_at) if bench_at else "erpnext_sites"
-        available = list(BASE_APPS) + [app["name"] for app in apps]
-        for index, site in enumerate(entry["sites"]):
-            unknown = [app for app in site["apps"] if app not in available]
-            if unknown and site["state"] == "present":
-                raise PlanError("Invalid bench '%s': %s[%d].apps names %s, which the development bench does not have "
-                                "(it has %s): add the app to erpnext_dev_apps"
-                                % (entry["name"], sites_at, index, ", ".join(unknown), ", ".join(available)))
+        self.check_site_apps(entry, list(BASE_APPS) + [app["name"] for app in apps],
+                             "which the development bench does not have", "add the app to erpnext_dev_apps")
         # outside the bench's private project directory: the developer's own user works in it
         apps_dir = self.dev["apps_dir"] or "%s/%s-apps" % (v["erpnext_base_dir"], entry["name"])
         ports = self.dev["ports"]
@@ -544,26 +536,36 @@ class Plan(object):
         names = [bench.get("name") if isinstance(bench, dict) else None for bench in self.v["erpnext_benches"]]
         return "erpnext_benches[%d]" % names.index(name) if name in names else None
 
+    def bench_apps(self, entry):
+        """(the bench's checked apps: its own, else erpnext_apps; the variable path they come from)."""
+        bench_at = self._bench_where(entry["name"])
+        own = "apps" in entry and entry["apps"] is not None
+        where = "%s.apps" % bench_at if own and bench_at else "erpnext_apps"
+        try:
+            return check_apps(entry["apps"] if own else self.v["erpnext_apps"], where), where
+        except AppSpecError as exc:
+            raise PlanError("Invalid bench '%s': %s" % (entry["name"], exc))
+
+    def check_site_apps(self, entry, available, lacking, remedy):
+        """Refuse a present site that names an app the bench does not have (``available``)."""
+        bench_at = self._bench_where(entry["name"])
+        sites_at = ("%s.sites" % bench_at) if bench_at else "erpnext_sites"
+        for index, site in enumerate(entry["sites"]):
+            unknown = [app for app in site["apps"] if app not in available]
+            if unknown and site["state"] == "present":
+                raise PlanError("Invalid bench '%s': %s[%d].apps names %s, %s (it has %s): %s"
+                                % (entry["name"], sites_at, index, ", ".join(unknown), lacking, ", ".join(available),
+                                   remedy))
+
     def custom_build(self, entry, base):
         """(the bench's custom image, or None without apps beyond the base image's; the apps its image carries).
 
         Checks the apps, and that its sites name only apps the image carries."""
         v = self.v
-        bench_at = self._bench_where(entry["name"])
-        own = "apps" in entry and entry["apps"] is not None
-        where = "%s.apps" % bench_at if own and bench_at else "erpnext_apps"
-        try:
-            apps = check_apps(entry["apps"] if own else v["erpnext_apps"], where)
-        except AppSpecError as exc:
-            raise PlanError("Invalid bench '%s': %s" % (entry["name"], exc))
+        apps, where = self.bench_apps(entry)
         available = list(BASE_APPS) + [app["name"] for app in apps]
-        sites_at = ("%s.sites" % bench_at) if bench_at else "erpnext_sites"
-        for index, site in enumerate(entry["sites"]):
-            unknown = [app for app in site["apps"] if app not in available]
-            if unknown and site["state"] == "present":
-                raise PlanError("Invalid bench '%s': %s[%d].apps names %s, which the bench's image does not carry (it "
-                                "has %s): add the app to %s with its git URL and pinned ref"
-                                % (entry["name"], sites_at, index, ", ".join(unknown), ", ".join(available), where))
+        self.check_site_apps(entry, available, "which the bench's image does not carry",
+                             "add the app to %s with its git URL and pinned ref" % where)
         if not apps:
             return None, available
         if not isinstance(v["erpnext_apps_image"], str) or not IMAGE_REPOSITORY_RE.match(v["erpnext_apps_image"]):
