@@ -50,13 +50,15 @@ PRODUCTION_MAIL_FILTER = (' | if .mail_server == "%s" then del(.mail_server, .ma
                           ' .auto_email_id) else . end' % DEV_MAIL_SERVER)
 
 
-def configurator_script(secret_files=REDIS_SECRET_FILES, extra_filter="", developer_mode=False):
+def configurator_script(secret_files=REDIS_SECRET_FILES, extra_filter="", developer_mode=False, mute_emails=False):
     """The configurator's script: apps.txt and the common site config (``extra_filter``: more jq on the config).
 
     ``developer_mode`` is set in the development mode and removed otherwise, so one switch of the mode turns it on
-    and off for every site of the bench (a site's own site_config.json may still set it)."""
+    and off for every site of the bench (a site's own site_config.json may still set it); ``mute_emails`` likewise
+    (a staging refresh sets it in the refreshed site's own config)."""
     extra_filter += (" | .developer_mode = 1" + DEV_MAIL_FILTER) if developer_mode else (
         " | del(.developer_mode)" + PRODUCTION_MAIL_FILTER)
+    extra_filter += " | .mute_emails = 1" if mute_emails else " | del(.mute_emails)"
     rawfiles = " ".join("--rawfile %s /run/secrets/%s" % pair for pair in secret_files)
     return "; ".join([
         "set -e",
@@ -101,6 +103,7 @@ BENCH_KEYS = {
     "redis": dict,
     "extension": dict,
     "mode": str,
+    "mute_emails": bool,
     "development": dict,
 }
 MODES = ("production", "development")
@@ -297,7 +300,7 @@ def compose_project(bench):
         "configurator": _erpnext_service(
             bench, "configurator", "setup",
             entrypoint=["bash", "-c"],
-            command=[configurator_script()],
+            command=[configurator_script(mute_emails=bool(bench.get("mute_emails")))],
             restart="no",
             # the Redis secret files are owned by Redis's uid and readable by this group
             group_add=[str(FRAPPE_UID)],

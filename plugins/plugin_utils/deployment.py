@@ -264,6 +264,7 @@ class Plan(object):
             } if self.traefik else {},
             "extension": deep_merge(v["erpnext_compose_extension"], entry.get("compose_extension") or {}),
             "mode": "development" if dev else "production",
+            "mute_emails": bool(v["erpnext_mute_emails"]),
             "development": {
                 "apps_dir": dev["apps_dir"],
                 "apps": [app["name"] for app in dev["apps"]],
@@ -290,6 +291,7 @@ class Plan(object):
                 "registry": self.v["swarm_registry"],
                 "images": {"haproxy": images["haproxy"]},
                 "db_replica": bool(v["swarm_db_replica"]),
+                "mute_emails": bool(v["erpnext_mute_emails"]),
                 "check_host": present[0]["host"] if present else "",
             })
         rotatable = (sorted((key for key in secrets if key in BENCH_SECRETS), key=list(BENCH_SECRETS).index)
@@ -388,6 +390,9 @@ class Plan(object):
         if self.monitoring:
             errors.append("erpnext_mode development: set erpstack_monitoring: false (the monitoring stack watches the "
                           "production services, which a development bench does not run)")
+        if v.get("erpnext_mute_emails") is True:
+            errors.append("erpnext_mode development sends the outgoing mail to its mail catcher: set "
+                          "erpnext_mute_emails: false (mute_emails would stop it)")
         if len(plan) != 1:
             errors.append("erpnext_mode development runs one bench per host (its ports are fixed), this host has %d: "
                           "%s" % (len(plan), ", ".join(entry["name"] for entry in plan)))

@@ -389,7 +389,7 @@ def swarm_stack(compose, spec):
     the versioned Docker secret's name and the owner each consumer reads it as), ``db_node_label`` (placement of the
     database and the queue's Redis, whose data stay on one node), ``update_monitor``, ``check_host`` (a site's host
     name, for Traefik's health check of the backend), ``registry`` (``host:port``
-    every node pulls the images from, or empty).
+    every node pulls the images from, or empty), ``mute_emails`` (Frappe sends no e-mail).
     """
     document = copy.deepcopy(compose)
     name = document.pop("name")
@@ -690,7 +690,8 @@ def _redis_ha(services, volumes, spec):
     # Frappe reads from the replica where it allows it (reports, read-only requests) when it has one
     replica = ' | .read_from_replica = 1 | .replica_host = "%s"' % DB_REPLICA_SERVICE if spec.get("db_replica") else ""
     configurator["command"] = [configurator_script(REDIS_SECRET_FILES + (("s", SENTINEL_SECRET),),
-                                                   SENTINEL_FILTER + replica)]
+                                                   SENTINEL_FILTER + replica,
+                                                   mute_emails=bool(spec.get("mute_emails")))]
     configurator["environment"].update({"REDIS_CACHE": "%s:%d" % (PROXY_SERVICE, REDIS_HA["cache"][3]),
                                         "REDIS_QUEUE": "%s:%d" % (PROXY_SERVICE, REDIS_HA["queue"][3])})
 

@@ -75,6 +75,7 @@ def test_envdiff_prints_the_settings_that_differ_in_kind():
     assert rows["erpnext_mode"] == "development | production (default) | production (default)"
     assert rows["erpstack_environment"] == "dev | staging | prod"
     assert rows["traefik_acme_staging"] == "false (default) | true | false (default)"
+    assert rows["erpnext_mute_emails"] == "false (default) | true | false (default)"
     # the shared settings are not differences, and no encrypted value is opened
     assert "erpnext_version" not in rows and "traefik_acme_email" not in rows
     assert rows["vault_erpnext_admin_password_erp"].endswith("| (vault)")

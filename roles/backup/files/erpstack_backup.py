@@ -995,11 +995,12 @@ class Restore:
         self.config = context.config
         self.restic = context.restic
 
-    def fetch(self, name, wanted="latest", source_host=None):
-        """Bring a set (and the sets it is built on) from the restic repository to the host; return its name."""
+    def fetch(self, name, wanted="latest", source_host=None, store=None):
+        """Bring a set (and the sets it is built on) from the restic repository to the host (into the bench's own
+        store, or ``store``); return its name."""
         if not self.restic.enabled:
             raise BackupError("no restic repository is configured (backup_restic_repository)")
-        store = Store(self.config, name)
+        store = store or Store(self.config, name)
         snaps = self.restic.snapshots(name, source_host)
         if wanted != "latest":
             snaps = [s for s in snaps if s["set"] == wanted]
@@ -1134,8 +1135,10 @@ class Restore:
         run(["docker", "run", "--rm", "--entrypoint", "sh", "-v", "%s:/work" % workdir] + mounts
             + [bench.spec["images"]["mariadb"], "-c", script], "preparing the physical backup")
 
-    def site(self, bench, store, chain, manifest, site, target_site):
-        """Frappe's restore of one site: maintenance mode, database, files, encryption key, migrate."""
+    def site(self, bench, store, chain, manifest, site, target_site, scrub=None):
+        """Frappe's restore of one site: maintenance mode, database, files, encryption key, migrate. With ``scrub``
+        (a staging refresh) that runs on the restored site while it is still in maintenance mode, and the site keeps
+        its own encryption key."""
         folder = os.path.join(store.path(chain[-1]), site)
         work = tempfile.mkdtemp(prefix=".restore-", dir=store.root)
         stage = "%s/sites/%s/private/backups/erpstack-restore" % (BENCH_DIR, target_site)
@@ -1152,7 +1155,9 @@ class Restore:
                         "--with-public-files", stage + "/files.tgz", "--with-private-files",
                         stage + "/private-files.tgz", "--db-root-username", bench.spec["db_admin_user"], "--force",
                         site=target_site, stdin=bench.admin_password() + "\n")
-            self.finish_site(bench, folder, target_site)
+            if scrub:
+                scrub(bench, target_site)
+            self.finish_site(bench, folder, target_site, source_key=scrub is None)
         finally:
             shutil.rmtree(work, ignore_errors=True)
             with contextlib.suppress(BackupError):
@@ -1212,10 +1217,10 @@ class Restore:
             shutil.rmtree(work, ignore_errors=True)
 
     @staticmethod
-    def finish_site(bench, folder, site):
+    def finish_site(bench, folder, site, source_key=True):
         """After its data is back: the site's original encryption key (the restored database's encrypted fields need
         it), migrate to the bench's version, out of maintenance mode, a clean cache."""
-        key = read_json(os.path.join(folder, "site_config.json"), {}).get("encryption_key")
+        key = read_json(os.path.join(folder, "site_config.json"), {}).get("encryption_key") if source_key else None
         if key:
             bench.backend_sh(
                 "restoring the encryption key of %s" % site,
@@ -1225,6 +1230,115 @@ class Restore:
         bench.bench("bench migrate of %s" % site, "migrate", site=site)
         bench.bench("maintenance mode off for %s" % site, "set-maintenance-mode", "off", site=site)
         bench.bench("clearing the cache of %s" % site, "clear-cache", site=site)
+
+
+# The scrub of a staging refresh, in order: (table it needs, SQL). tabUser and __Auth are every Frappe site's; a
+# statement whose table the site lacks (another version, an app not installed) is left out. E-mail addresses become
+# masked-<16 hex of their SHA-256>@staging.invalid (the same address masks the same everywhere; .invalid never
+# resolves). Users keep their names (a User's name is usually its address: renaming it would rewrite every link).
+SCRUB_DOMAIN = "staging.invalid"
+_MASK = "CONCAT('masked-', LEFT(SHA2(LOWER(%%s), 256), 16), '@%s')" % SCRUB_DOMAIN
+SCRUB_REQUIRED = ("tabUser", "__Auth")
+SCRUB = (
+    ("tabUser", "UPDATE `tabUser` SET `email` = %s WHERE `name` NOT IN ('Administrator', 'Guest') "
+                "AND IFNULL(`email`, '') <> ''" % (_MASK % "`email`")),
+    # API keys: the key goes, its secret goes with __Auth
+    ("tabUser", "UPDATE `tabUser` SET `api_key` = NULL WHERE `api_key` IS NOT NULL"),
+    # every Password field: users' password hashes, API secrets, e-mail accounts' and integrations' passwords
+    ("__Auth", "DELETE FROM `__Auth`"),
+    ("tabSessions", "DELETE FROM `tabSessions`"),
+    ("tabOAuth Bearer Token", "DELETE FROM `tabOAuth Bearer Token`"),
+    ("tabOAuth Authorization Code", "DELETE FROM `tabOAuth Authorization Code`"),
+    # two-factor secrets (frappe.twofactor keeps them as defaults named <user>_otpsecret)
+    ("tabDefaultValue", "DELETE FROM `tabDefaultValue` WHERE `defkey` LIKE '%\\_otpsecret'"),
+    ("tabEmail Account", "UPDATE `tabEmail Account` SET `enable_outgoing` = 0, `enable_incoming` = 0, "
+                         "`default_outgoing` = 0"),
+    # production's unsent mail is not staging's to send
+    ("tabEmail Queue Recipient", "DELETE FROM `tabEmail Queue Recipient` WHERE `parent` IN (SELECT `name` FROM "
+                                 "`tabEmail Queue` WHERE `status` IN ('Not Sent', 'Sending', 'Partially Sent'))"),
+    ("tabEmail Queue", "DELETE FROM `tabEmail Queue` WHERE `status` IN ('Not Sent', 'Sending', 'Partially Sent')"),
+    ("tabContact", "UPDATE `tabContact` SET `email_id` = %s WHERE IFNULL(`email_id`, '') <> ''"
+                   % (_MASK % "`email_id`")),
+    ("tabContact Email", "UPDATE `tabContact Email` SET `email_id` = %s WHERE IFNULL(`email_id`, '') <> ''"
+                         % (_MASK % "`email_id`")),
+)
+REFRESH_STORE = ".refresh-%s"
+
+
+class Refresh:
+    """A staging refresh: a site of another bench (production's), from its newest set in the restic repository,
+    restored into a site of this bench and scrubbed before it leaves maintenance mode, so that no credential of the
+    source works here: users' e-mail addresses masked, every password and encrypted secret deleted (the site keeps
+    its own encryption key), API keys, sessions, OAuth tokens and two-factor secrets gone, e-mail accounts disabled,
+    unsent mail dropped, outgoing mail muted (mute_emails), and the Administrator's password this site's own."""
+
+    def __init__(self, context):
+        self.context = context
+        self.config = context.config
+        self.restore = Restore(context)
+
+    def run(self, name, site, from_site, source_host, from_bench=None, wanted="latest", safety=True):
+        from_bench = from_bench or name
+        if not source_host:
+            raise BackupError("name the host whose sets to refresh from (--source-host): the restic repository also "
+                              "holds this host's own")
+        bench = self.context.bench(name)
+        if isinstance(bench, SwarmBench):
+            raise BackupError("bench %s runs on Swarm: a staging refresh restores into a Compose bench" % name)
+        if site not in bench.sites:
+            raise BackupError("bench %s has no site %s: create it with site.yml first" % (name, site))
+        # the source's sets go beside this bench's own, never among them: its retention and its incremental backups
+        # must not build on them, and they are removed afterwards
+        store = Store(self.config, REFRESH_STORE % from_bench)
+        try:
+            with self.context.lock(name):
+                shutil.rmtree(store.root, ignore_errors=True)
+                set_id = self.restore.fetch(from_bench, wanted, source_host, store=store)
+                chain = store.chain(set_id)
+                for n in chain:
+                    store.verify(n)
+                manifest = read_json(os.path.join(store.path(set_id), MANIFEST))
+                if from_site not in manifest["sites"]:
+                    raise BackupError("set %s of bench %s has no site %s (it has %s)" % (
+                        set_id, from_bench, from_site, ", ".join(sorted(manifest["sites"]))))
+            run(bench.compose("up", "-d", "--wait"), "starting the bench", check=False)
+            safety_set = None
+            if safety:
+                log("bench %s: taking a safety backup before the refresh" % name)
+                safety_set = Backup(self.context).run(name, offsite=False, prune=False, reason="pre-restore")
+            with self.context.lock(name):
+                try:
+                    self.restore.site(bench, store, chain, manifest, from_site, site, scrub=self.scrub)
+                    bench.wait_ping(site)
+                except BackupError as err:
+                    raise BackupError("bench %s: refresh of %s from set %s failed (%s); %s" % (
+                        name, site, set_id, err, "the state before it is set %s" % safety_set if safety_set
+                        else "no safety backup was taken")) from None
+        finally:
+            shutil.rmtree(store.root, ignore_errors=True)
+        log("bench %s: %s refreshed from %s (set %s of bench %s, host %s) and scrubbed" % (
+            name, site, from_site, set_id, from_bench, source_host))
+        return {"site": site, "from_site": from_site, "set": set_id, "source_host": source_host}
+
+    def scrub(self, bench, site):
+        db_name = bench.site_config(site)["db_name"]
+        rows = bench.db_query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s"
+                              % sql_string(db_name), "tables of %s" % site, admin=True)
+        present = {row[0] for row in rows}
+        missing = [t for t in SCRUB_REQUIRED if t not in present]
+        if missing:
+            raise BackupError("the restored %s has no %s table: it is not a Frappe site's database, nothing was "
+                              "scrubbed and it stays in maintenance mode" % (site, " and no ".join(missing)))
+        statements = [sql for table, sql in SCRUB if table in present]
+        bench.db_query("USE %s; %s;" % (sql_ident(db_name), "; ".join(statements)), "scrubbing %s" % site,
+                       admin=True)
+        bench.bench("muting the outgoing mail of %s" % site, "set-config", "-p", "mute_emails", "1", site=site)
+        password = read_secret(os.path.join(bench.project_dir, "secrets", "admin_password." + site),
+                               "the Administrator password of %s" % site)
+        bench.bench("setting the Administrator password of %s" % site, "set-admin-password", "--logout-all-sessions",
+                    site=site, stdin=password + "\n")
+        log("bench %s: %s scrubbed (%d statements on %s)" % (bench.name, site, len(statements), ", ".join(
+            sorted({table for table, _sql in SCRUB if table in present}))))
 
 
 class Drill:
@@ -1326,6 +1440,7 @@ class Tool:
         self.backup, self.prune = backups.run, backups.prune
         self.fetch, self.restore = restores.fetch, restores.run
         self.drill = Drill(self.context).run
+        self.refresh = Refresh(self.context).run
 
 
 # --- command line ---------------------------------------------------------------------------------------------
@@ -1404,6 +1519,15 @@ def main(argv=None):
     p.add_argument("--site")
     p.add_argument("--set", default="latest")
     p.add_argument("--source", choices=["local", "offsite"], default="local")
+    p = sub.add_parser("refresh", help="restore another bench's site from the restic repository into a site here, "
+                                       "scrubbed (a staging refresh)")
+    p.add_argument("bench")
+    p.add_argument("--site", required=True, help="the site here to replace")
+    p.add_argument("--from-site", required=True, help="the source's site")
+    p.add_argument("--source-host", required=True, help="the host whose sets to use")
+    p.add_argument("--from-bench", help="the source's bench (default: the same name)")
+    p.add_argument("--set", default="latest")
+    p.add_argument("--no-safety-backup", action="store_true")
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
@@ -1437,6 +1561,9 @@ def main(argv=None):
             tool.restore(args.bench, args.site, args.set, args.source, safety=not args.no_safety_backup)
         elif args.command == "drill":
             print(json.dumps(tool.drill(args.bench, args.site, args.set, args.source)))
+        elif args.command == "refresh":
+            print(json.dumps(tool.refresh(args.bench, args.site, args.from_site, args.source_host, args.from_bench,
+                                          args.set, safety=not args.no_safety_backup)))
     except BackupError as err:
         log("FAILED: %s" % err)
         return 1

@@ -320,7 +320,7 @@ docker exec -u frappe -w "$BENCH/sites/$SITE/public/files" "${P}backend" bash -c
 
 # HTTP checks from inside the network; the admin password is the first line of standard input.
 cat >"$tmp/http_checks.py" <<'EOF'
-import http.client, json, os, sys, urllib.parse
+import base64, http.client, json, os, sys, urllib.parse
 
 admin_pw = sys.stdin.readline().rstrip("\n")
 old_pw = sys.stdin.readline().rstrip("\n")
@@ -420,7 +420,50 @@ if phase == "before":
         expect(status == 200 and doc["description"] == text and doc["doctype"] == "ToDo", f"ToDo created: {doc['name']}")
         names.append(doc["name"])
     expect(set(todos()) == {"standin first", "standin second"}, "ToDo list returns both rows")
+    # Users, their own logins and API keys (User.find_by_credentials, generate_keys, validate_api_key_secret)
+    user = {"email": "Pat@Customer.example.com", "first_name": "Pat", "new_password": "pat-s3cret"}
+    status, resp, data = request("POST", "/api/resource/User", json.dumps(user), {"Content-Type": "application/json"})
+    expect(status == 200 and json.loads(data)["data"]["name"] == "pat@customer.example.com",
+           f"a User is named by its lower-cased e-mail address: {status} {data[:160]!r}")
+    status, resp, data = request("POST", "/api/resource/User", json.dumps(user), {"Content-Type": "application/json"})
+    expect(status == 409 and json.loads(data)["exc_type"] == "DuplicateEntryError", f"the same user again -> 409: {status}")
+    status, resp, data = request("POST", "/api/resource/User", json.dumps({"email": "not-an-address", "first_name": "X"}),
+                                 {"Content-Type": "application/json"})
+    expect(status == 417 and json.loads(data)["exc_type"] == "InvalidEmailAddressError", f"a bad address -> 417: {status}")
+    status, resp, data = request("POST", "/api/method/frappe.core.doctype.user.user.generate_keys",
+                                 "user=pat%40customer.example.com", {"Content-Type": "application/x-www-form-urlencoded"})
+    secret = json.loads(data)["message"]["api_secret"]
+    expect(status == 200 and len(secret) == 15, f"generate_keys returns a new api_secret: {status}")
+    fd = os.open(COOKIE_FILE + ".api", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secret)
+    status, resp, data = request("GET", "/api/method/frappe.core.doctype.user.user.generate_keys?user=Administrator")
+    expect(status == 403, f"generate_keys accepts POST only: {status}")
+    admin_cookie, cookie = cookie, None
+    form = "usr=pat%40customer.example.com&pwd=pat-s3cret"
+    status, resp, data = request("POST", "/api/method/login", form, {"Content-Type": "application/x-www-form-urlencoded"})
+    expect(status == 200 and json.loads(data)["full_name"] == "Pat", f"a user logs in with its own password: {status}")
+    status, resp, data = request("POST", "/api/method/login", "usr=nobody%40example.com&pwd=x",
+                                 {"Content-Type": "application/x-www-form-urlencoded"})
+    expect(status == 401 and json.loads(data)["message"] == "Invalid login credentials", f"an unknown user -> 401: {status}")
+    status, resp, data = request("POST", "/api/method/frappe.core.doctype.user.user.generate_keys",
+                                 "user=pat%40customer.example.com", {"Content-Type": "application/x-www-form-urlencoded"})
+    expect(status == 403, f"generate_keys as a Guest -> 403: {status}")
+    cookie = admin_cookie
+elif phase.startswith("api-key:"):
+    api_key = phase.split(":", 1)[1]
+    with open(COOKIE_FILE + ".api") as f:
+        secret = f.read()
+    for header, want, why in ((f"token {api_key}:{secret}", 200, "token KEY:SECRET"),
+                              ("Basic " + base64.b64encode(f"{api_key}:{secret}".encode()).decode(), 200, "Basic"),
+                              (f"token {api_key}:wrong", 401, "a wrong secret"),
+                              ("token nokey:" + secret, 401, "an unknown key"),
+                              ("token malformed", 401, "a malformed token")):
+        status, resp, data = request("GET", "/api/method/frappe.auth.get_logged_user", None, {"Authorization": header})
+        expect(status == want and (want != 200 or json.loads(data)["message"] == "pat@customer.example.com"),
+               f"API key auth with {why} -> {want}: {status} {data[:120]!r}")
 elif phase == "after-backup":
+
     login()
     status, resp, data = request("POST", "/api/resource/ToDo", json.dumps({"description": "after backup"}),
                                  {"Content-Type": "application/json"})
@@ -464,6 +507,12 @@ EOF
 http() { printf '%s\n%s\n' "$ADMIN_PW" "$OLD_ADMIN_PW" | docker exec -i "${P}backend" python3 -c "$(cat "$tmp/http_checks.py")" "${P}frontend" "$SITE" "$1"; }
 wait_for 30 "frontend" docker exec "${P}backend" python3 -c "import socket; socket.create_connection(('${P}frontend', 8080), 2)"
 http before || fail "HTTP checks through the frontend"
+api_key="$(root_sql "SELECT api_key FROM \`$DB_NAME\`.\`tabUser\` WHERE name = 'pat@customer.example.com'")"
+[[ "$api_key" =~ ^[0-9a-f]{15}$ ]] || fail "generate_keys did not store an api_key: '$api_key'"
+http "api-key:$api_key" || fail "API key authentication"
+[[ "$(root_sql "SELECT encrypted, password LIKE 'gAAAAA%' FROM \`$DB_NAME\`.\`__Auth\` WHERE fieldname = 'api_secret'")" == $'1\t1' ]] ||
+  fail "the api_secret is not stored Fernet-encrypted"
+ok "users log in with their own passwords; API keys (token and Basic) authenticate, the secret stored encrypted"
 ok "ping, login, ToDo, logo, /files/, socket.io through the frontend"
 [[ "$(redis_cache HLEN "$DB_NAME|session")" -ge 1 ]] || fail "the backend did not cache the session in redis_cache"
 ok "the backend authenticated to redis_cache and cached the session in $DB_NAME|session"
@@ -594,8 +643,13 @@ out=$(printf '\n%s\n%s\n' "$NEW_ADMIN_PW" "$NEW_ADMIN_PW" | bench --site all set
 [[ "$(grep -o "Administrator's password for [a-z.]*: " <<<"$out" | sort | uniq -c | awk '{print $1 "x" $5}' | tr '\n' ' ')" == \
   "2xother.localhost: 1x$SITE: " ]] || fail "--site all did not prompt per site (again after an empty line): $out"
 grep -qF "$NEW_ADMIN_PW" <<<"$out" && fail "set-admin-password echoed the password"
-[[ "$(root_sql "SELECT COUNT(*) FROM \`$DB_NAME\`.tabSessions")" == 0 ]] || fail "--logout-all-sessions left sessions in tabSessions"
-[[ "$(redis_cache EXISTS "$DB_NAME|session")" == 0 ]] || fail "--logout-all-sessions left sessions in redis_cache"
+# Administrator's sessions go; the other users' (Pat's, from the HTTP checks) stay, as in Frappe
+[[ "$(root_sql "SELECT COUNT(*) FROM \`$DB_NAME\`.tabSessions WHERE user = 'Administrator'")" == 0 ]] ||
+  fail "--logout-all-sessions left sessions in tabSessions"
+[[ "$(root_sql "SELECT COUNT(*) FROM \`$DB_NAME\`.tabSessions WHERE user = 'pat@customer.example.com'")" == 1 ]] ||
+  fail "--logout-all-sessions of Administrator logged another user out"
+[[ "$(redis_cache HVALS "$DB_NAME|session" | grep -c '"user": "Administrator"')" == 0 ]] ||
+  fail "--logout-all-sessions left sessions in redis_cache"
 http sessions-cleared || fail "sessions after --logout-all-sessions"
 ok "set-admin-password --site all --logout-all-sessions: every site prompted, sessions gone from DB and cache"
 

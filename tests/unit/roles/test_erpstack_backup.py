@@ -413,6 +413,114 @@ def test_a_drill_whose_counts_differ_fails_records_it_and_still_drops_the_scratc
         assert 'erpstack_restore_drill_success{bench="alpha",site="site.test"} 0' in f.read()
 
 
+# --- a staging refresh: production's set restored into another site, scrubbed before it leaves maintenance ------
+
+STAGING = "staging.test"
+STAGING_PW = "st4ging-4dmin"
+STAGING_DB = "_5tag1ng"
+
+
+@pytest.fixture
+def refreshable(config, restorable, monkeypatch):
+    """Staging's bench alpha with the site staging.test (and its Administrator password); the source's set is what
+    fetch brings from the restic repository (into the refresh's own store)."""
+    config["benches"]["alpha"]["sites"].append(STAGING)
+    with open(os.path.join(config["benches"]["alpha"]["project_dir"], "secrets", "admin_password." + STAGING), "w") as f:
+        f.write(STAGING_PW)
+    fetched = []
+
+    def fetch(self, name, wanted="latest", source_host=None, store=None):
+        fetched.append((name, wanted, source_host, store.root))
+        eb.shutil.copytree(restorable, store.path("20250101T000000Z"))
+        return "20250101T000000Z"
+    monkeypatch.setattr(eb.Restore, "fetch", fetch)
+    return fetched
+
+
+def refresh_calls(project, tables):
+    """What a refresh of staging.test from site.test runs: Frappe's restore up to bench restore, the scrub (the tables
+    ``tables`` exist), then migrate and out of maintenance mode, without the source's encryption key."""
+    compose, bench, sh, sql = commands(project)
+    restore = restore_site_calls(project, STAGING)
+    statements = [q for table, q in eb.SCRUB if table in tables]
+    scrub = [
+        (sh('cat "sites/$1/site_config.json"', STAGING), 0, json.dumps({"db_name": STAGING_DB})),
+        (sql("erpstack_admin", "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '%s'"
+             % STAGING_DB), 0, "".join(t + "\n" for t in tables)),
+    ]
+    if all(t in tables for t in eb.SCRUB_REQUIRED):
+        scrub += [
+            (sql("erpstack_admin", "USE `%s`; %s;" % (STAGING_DB, "; ".join(statements))), 0, ""),
+            (bench("set-config", "-p", "mute_emails", "1", site=STAGING), 0, ""),
+            (bench("set-admin-password", "--logout-all-sessions", site=STAGING), 0, ""),
+        ]
+        return [(compose + ["up", "-d", "--wait"], 0, "")] + restore[:6] + scrub + restore[7:]
+    return [(compose + ["up", "-d", "--wait"], 0, "")] + restore[:6] + scrub + restore[-1:]
+
+
+FRAPPE_TABLES = ["__Auth", "tabContact", "tabDefaultValue", "tabEmail Account", "tabEmail Queue", "tabSessions",
+                 "tabToDo", "tabUser"]
+
+
+def test_refresh_scrubs_the_restored_site_before_it_leaves_maintenance_mode(config, refreshable, monkeypatch):
+    project = config["benches"]["alpha"]["project_dir"]
+    script = Script(refresh_calls(project, FRAPPE_TABLES))
+    monkeypatch.setattr(eb.subprocess, "run", script)
+    result = eb.Refresh(eb.Context(config)).run("alpha", STAGING, "site.test", "prod1", safety=False)
+    script.done()
+    assert result == {"site": STAGING, "from_site": "site.test", "set": "20250101T000000Z", "source_host": "prod1"}
+    # the source's sets were fetched beside staging's own, and are gone afterwards
+    store_root = os.path.join(config["backup_dir"], ".refresh-alpha")
+    assert refreshable == [("alpha", "latest", "prod1", store_root)]
+    assert not os.path.exists(store_root)
+    assert list(eb.Store(config, "alpha").sets()) == ["20250101T000000Z"]
+    # bench restore reads the site-admin password, set-admin-password staging's own Administrator password; the
+    # source's encryption key is written nowhere, and no secret is an argument
+    assert script.inputs[6] == ADMIN_PW + "\n"
+    assert script.inputs[11] == STAGING_PW + "\n"
+    assert not any(KEY in (i.decode() if isinstance(i, bytes) else i or "") for i in script.inputs)
+    assert not any(s in arg for s in (ADMIN_PW, STAGING_PW, KEY) for argv, _rc, _out in script.expected for arg in argv)
+
+
+def test_the_scrub_covers_every_credential_and_leaves_out_tables_the_site_lacks(config, refreshable, monkeypatch):
+    project = config["benches"]["alpha"]["project_dir"]
+    script = Script(refresh_calls(project, ["__Auth", "tabUser", "tabEmail Account"]))
+    monkeypatch.setattr(eb.subprocess, "run", script)
+    eb.Refresh(eb.Context(config)).run("alpha", STAGING, "site.test", "prod1", safety=False)
+    script.done()
+    statement = script.expected[9][0][-1]
+    assert statement == (
+        "USE `_5tag1ng`; UPDATE `tabUser` SET `email` = CONCAT('masked-', LEFT(SHA2(LOWER(`email`), 256), 16), "
+        "'@staging.invalid') WHERE `name` NOT IN ('Administrator', 'Guest') AND IFNULL(`email`, '') <> ''; "
+        "UPDATE `tabUser` SET `api_key` = NULL WHERE `api_key` IS NOT NULL; DELETE FROM `__Auth`; "
+        "UPDATE `tabEmail Account` SET `enable_outgoing` = 0, `enable_incoming` = 0, `default_outgoing` = 0;")
+
+
+def test_a_refresh_into_a_database_that_is_not_frappe_s_stays_in_maintenance_mode(config, refreshable, monkeypatch):
+    project = config["benches"]["alpha"]["project_dir"]
+    script = Script(refresh_calls(project, ["tabToDo"]))
+    monkeypatch.setattr(eb.subprocess, "run", script)
+    with pytest.raises(eb.BackupError, match=r"refresh of staging.test from set 20250101T000000Z failed \(the restored "
+                                             r"staging.test has no tabUser and no __Auth table.*stays in maintenance "
+                                             r"mode\); no safety backup was taken"):
+        eb.Refresh(eb.Context(config)).run("alpha", STAGING, "site.test", "prod1", safety=False)
+    script.done()
+    assert not os.path.exists(os.path.join(config["backup_dir"], ".refresh-alpha"))
+
+
+@pytest.mark.parametrize("site, from_site, host, message", [
+    ("nowhere.test", "site.test", "prod1", "bench alpha has no site nowhere.test: create it with site.yml first"),
+    (STAGING, "other.test", "prod1", "set 20250101T000000Z of bench alpha has no site other.test"),
+    (STAGING, "site.test", "", "name the host whose sets to refresh from"),
+])
+def test_a_refresh_is_refused_before_anything_changes(config, refreshable, monkeypatch, site, from_site, host, message):
+    script = Script([])
+    monkeypatch.setattr(eb.subprocess, "run", script)
+    with pytest.raises(eb.BackupError, match=message):
+        eb.Refresh(eb.Context(config)).run("alpha", site, from_site, host, safety=False)
+    script.done()
+
+
 # --- a bench on Swarm: backed up from the replica's task on this node ----------------------------------------------
 
 @pytest.fixture

@@ -341,3 +341,24 @@ def test_the_mail_catcher_receives_the_development_bench_outgoing_mail():
                                        erpnext_sites=[{"name": "erp.localhost", "apps": ["erpnext"]}]), FACTS)
     assert ('if .mail_server == "mailcatcher" then del(.mail_server, .mail_port, .use_tls, .use_ssl, .auto_email_id)'
             ' else . end') in prod["benches"][0]["compose"]["services"]["configurator"]["command"][0]
+
+
+# -- staging: no e-mail leaves the bench --------------------------------------------------------------------------
+
+
+def configurator_filter(bench):
+    return bench["compose"]["services"]["configurator"]["command"][0]
+
+
+def test_muted_e_mail_is_set_in_the_common_site_config_and_removed_again():
+    muted = configurator_filter(bench_of(inventory(erpnext_mute_emails=True)))
+    assert muted.endswith(" | .mute_emails = 1' \"$$f\" > \"$$t\"; mv \"$$t\" \"$$f\"")
+    assert "del(.mute_emails)" in configurator_filter(bench_of(inventory()))
+    # the development bench always removes it: its mail goes to the catcher
+    assert "del(.mute_emails)" in configurator_filter(bench_of(development()))
+
+
+def test_muted_e_mail_and_the_development_mode_are_refused_together():
+    with pytest.raises(PlanError) as err:
+        deployment_plan(development(erpnext_mute_emails=True), FACTS)
+    assert "set erpnext_mute_emails: false (mute_emails would stop it)" in str(err.value)

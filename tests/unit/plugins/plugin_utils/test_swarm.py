@@ -370,3 +370,10 @@ def test_a_redis_password_s_rotation_reaches_each_instance_and_sentinel_on_stand
     ]
     # the instances add the new password beside the one they started with; the Sentinels switch to it
     assert "ACL SETUSER default on" in rotation["script"] and "SENTINEL SET %s auth-pass" in rotation["script"]
+
+
+def test_a_swarm_bench_mutes_e_mail_in_its_own_configurator_too():
+    stack = deployment_plan(swarm_inventory(erpnext_mute_emails=True), swarm_facts())["benches"][0]["stack"]
+    assert " | .mute_emails = 1'" in stack["services"]["configurator"]["command"][0]
+    stack = deployment_plan(swarm_inventory(), swarm_facts())["benches"][0]["stack"]
+    assert " | del(.mute_emails)'" in stack["services"]["configurator"]["command"][0]

@@ -63,3 +63,42 @@ class _dict(dict):
 
 # The request's session (frappe.session.user), set by the WSGI application for each request.
 session = _dict(user="Guest")
+
+
+# --- exceptions (frappe/exceptions.py) with the HTTP status Frappe answers them with --------------------------
+class ValidationError(Exception):
+    http_status_code = 417
+
+
+class AuthenticationError(Exception):
+    http_status_code = 401
+
+
+class PermissionError(Exception):  # noqa: A001 -- Frappe's name
+    http_status_code = 403
+
+
+class DoesNotExistError(ValidationError):
+    http_status_code = 404
+
+
+class DuplicateEntryError(ValidationError):
+    http_status_code = 409
+
+
+class MandatoryError(ValidationError):
+    pass
+
+
+class InvalidEmailAddressError(ValidationError):
+    pass
+
+
+# The request's site, its config and database connection (frappe.local), set by the WSGI application.
+local = _dict(site=None, conf=None, conn=None)
+
+
+def only_for(roles):
+    """frappe.only_for: the stand-in has no roles; Administrator is its one System Manager."""
+    if session.user != "Administrator":
+        raise PermissionError("Not permitted")

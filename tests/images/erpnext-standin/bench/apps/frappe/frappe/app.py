@@ -2,9 +2,10 @@
 
 Each request resolves its site (X-Frappe-Site-Name, else Host without port, else sites/currentsite.txt),
 reads the site's config and connects to the site's database as the site's own user, like Frappe does.
-Endpoints: /api/method/ping, /api/method/login, GET/POST /api/resource/ToDo, and /api/method/<dotted.path> of any
-function an app installed on the site marks with @frappe.whitelist() (Frappe's handler.execute_cmd). Anything else
-is a 404.
+Endpoints: /api/method/ping, /api/method/login, GET/POST /api/resource/ToDo, POST /api/resource/User, and
+/api/method/<dotted.path> of any function an app installed on the site marks with @frappe.whitelist() (Frappe's
+handler.execute_cmd). Anything else is a 404. A request is a session's (the sid cookie) or, with an Authorization
+header `token KEY:SECRET` (or Basic), an API key's (frappe.auth.validate_auth_via_api_keys).
 Sessions are cached in the site's redis_cache (with the URL's credentials), as Frappe's Session class does.
 """
 
@@ -17,7 +18,7 @@ import sys
 import traceback
 from http import HTTPStatus
 from http.cookies import SimpleCookie
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 import pymysql
 
@@ -155,20 +156,28 @@ def login(conn, environ, form, user, cache):
     usr, pwd = form.get("usr"), form.get("pwd")
     if not usr or not pwd:
         raise HTTPError(417, "ValidationError", "Incomplete login details")
-    if usr != "Administrator" or not auth.check_user_password(conn, usr, pwd):
-        raise HTTPError(401, "AuthenticationError", "Invalid Login. Try again.")
+    # LoginManager.authenticate: the user by name, its password, then whether it is enabled
+    found = auth.find_user(conn, usr)
+    if not found or not auth.check_user_password(conn, found["name"], pwd):
+        raise HTTPError(401, "AuthenticationError", "Invalid login credentials")
+    if not (found["name"] == "Administrator" or found["enabled"]):
+        raise HTTPError(401, "AuthenticationError", "User disabled or missing")
+    usr = found["name"]
     ip = environ.get("HTTP_X_FORWARDED_FOR", environ.get("REMOTE_ADDR", "")).split(",")[0].strip()
     sid = auth.create_session(conn, usr, ip, cache)
+    with conn.cursor() as cur:
+        cur.execute("SELECT first_name FROM `tabUser` WHERE name = %s", (usr,))
+        full_name = (cur.fetchone() or [usr])[0] or usr
     conn.commit()
     age = auth.SESSION_COOKIE_MAX_AGE
     cookies = [
         f"sid={sid}; Max-Age={age}; HttpOnly; Path=/; SameSite=Lax",
         "system_user=yes; Path=/; SameSite=Lax",
-        "full_name=Administrator; Path=/; SameSite=Lax",
-        "user_id=Administrator; Path=/; SameSite=Lax",
+        f"full_name={quote(full_name)}; Path=/; SameSite=Lax",
+        f"user_id={quote(usr)}; Path=/; SameSite=Lax",
         "user_image=; Path=/; SameSite=Lax",
     ]
-    return Response(200, {"message": "Logged In", "home_page": "/app", "full_name": "Administrator"}, cookies)
+    return Response(200, {"message": "Logged In", "home_page": "/app", "full_name": full_name}, cookies)
 
 
 def require_user(user):
@@ -261,6 +270,40 @@ def todo_insert(conn, environ, form, user, cache):
     return Response(200, {"data": row})
 
 
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def user_insert(conn, environ, form, user, cache):
+    """A new User as a System Manager inserts one: named by its e-mail address (lower case), first_name mandatory,
+    new_password set as the user's password; the welcome e-mail is not emulated."""
+    if user != "Administrator":
+        raise HTTPError(403, "PermissionError", "No permission for User")
+    data = json.loads(form["data"]) if isinstance(form.get("data"), str) else form.get("data", form)
+    if not isinstance(data, dict):
+        raise HTTPError(417, "ValidationError", "data must be a JSON object")
+    email = str(data.get("email") or "").strip().lower()
+    if not email or not data.get("first_name"):
+        raise HTTPError(417, "MandatoryError", "[User, new]: " + ("email" if not email else "first_name"))
+    if not EMAIL_RE.match(email):
+        raise HTTPError(417, "InvalidEmailAddressError", f"{email} is not a valid Email Address")
+    now = db.now()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO `tabUser` (name, creation, modified, modified_by, owner, enabled, email, first_name, "
+                "user_type) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (email, now, now, user, user, 1 if data.get("enabled", 1) else 0, email, data["first_name"],
+                 data.get("user_type") or "System User"),
+            )
+    except pymysql.IntegrityError:
+        raise HTTPError(409, "DuplicateEntryError", f"User {email} already exists") from None
+    if data.get("new_password"):
+        auth.set_user_password(conn, email, data["new_password"])
+    conn.commit()
+    return Response(200, {"data": {"doctype": "User", "name": email, "email": email,
+                                   "first_name": data["first_name"], "enabled": 1 if data.get("enabled", 1) else 0}})
+
+
 def get_attr(conn, cmd):
     """frappe.get_attr: the function named by a dotted path, in an app installed on the site."""
     if "." not in cmd:
@@ -306,6 +349,7 @@ ROUTES = {
     ("/api/method/login", "GET"): login,
     ("/api/resource/ToDo", "GET"): todo_list,
     ("/api/resource/ToDo", "POST"): todo_insert,
+    ("/api/resource/User", "POST"): user_insert,
 }
 
 
@@ -331,12 +375,17 @@ def handle(environ):
     form = read_form(environ)
     conn = db.connect_site(config.db_params(conf))
     cache = SiteCache(conf)
+    frappe.local = frappe._dict(site=site, conf=conf, conn=conn)
     try:
         user = auth.session_user(conn, request_sid(environ), cache)
+        header = environ.get("HTTP_AUTHORIZATION", "")
+        if header and user == "Guest":
+            user = auth.validate_auth_via_api_keys(conn, conf, header) or user
         if cmd is not None:
             return call_whitelisted(conn, environ, form, user, cache, cmd, method)
         return endpoint(conn, environ, form, user, cache)
     finally:
+        frappe.local = frappe._dict(site=None, conf=None, conn=None)
         conn.close()
 
 
@@ -345,6 +394,9 @@ def application(environ, start_response):
         response = handle(environ)
     except HTTPError as err:
         response = Response(err.status, error_body(err))
+    except (frappe.ValidationError, frappe.AuthenticationError, frappe.PermissionError) as err:
+        status = err.http_status_code
+        response = Response(status, error_body(HTTPError(status, type(err).__name__, str(err))))
     except pymysql.MySQLError as err:
         print(f"database error: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
         response = Response(

@@ -138,3 +138,87 @@ def clear_sessions(conn, user, cache=None):
 def get_logged_user():
     """frappe.auth.get_logged_user: the session's user (a Guest gets Frappe's 403: not allow_guest)."""
     return frappe.session.user
+
+
+# --- encrypted fields and API keys (frappe/utils/password.py, frappe/auth.py) ---------------------------------
+
+
+def _fernet(conf):
+    from cryptography.fernet import Fernet
+
+    key = conf.get("encryption_key")
+    if not key:
+        raise frappe.AuthenticationError("encryption_key is not set in the site config")
+    return Fernet(key.encode() if isinstance(key, str) else key)
+
+
+def set_encrypted_password(conn, conf, doctype, name, password, fieldname="password"):
+    """frappe.utils.password.set_encrypted_password: Fernet with the site's encryption_key, `encrypted` = 1."""
+    token = _fernet(conf).encrypt(password.encode()).decode()
+    with conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO `__Auth` (doctype, name, fieldname, password, encrypted) VALUES (%s, %s, %s, %s, 1) "
+            "ON DUPLICATE KEY UPDATE password = %s, encrypted = 1",
+            (doctype, name, fieldname, token, token),
+        )
+
+
+def get_decrypted_password(conn, conf, doctype, name, fieldname="password"):
+    """get_decrypted_password(raise_exception=False): None when there is no row or the key does not open it."""
+    from cryptography.fernet import InvalidToken
+
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT password FROM `__Auth` WHERE doctype = %s AND name = %s AND fieldname = %s AND encrypted = 1",
+            (doctype, name, fieldname),
+        )
+        row = cur.fetchone()
+    if not row:
+        return None
+    try:
+        return _fernet(conf).decrypt(row[0].encode()).decode()
+    except InvalidToken:
+        return None
+
+
+def find_user(conn, user_name):
+    """User.find_by_credentials without login by mobile number or user name (both off by default): the user whose
+    name is the one given, with its enabled flag."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT name, enabled FROM `tabUser` WHERE name = %s", (user_name,))
+        row = cur.fetchone()
+    return {"name": row[0], "enabled": bool(row[1])} if row else None
+
+
+def validate_api_key_secret(conn, conf, api_key, api_secret):
+    """frappe.auth.validate_api_key_secret: the enabled user holding the key whose decrypted api_secret matches."""
+    if not api_key or not api_secret:
+        raise frappe.AuthenticationError("")
+    with conn.cursor() as cur:
+        cur.execute("SELECT name FROM `tabUser` WHERE api_key = %s AND enabled = 1", (api_key,))
+        row = cur.fetchone()
+    if not row:
+        raise frappe.AuthenticationError("")
+    secret = get_decrypted_password(conn, conf, "User", row[0], fieldname="api_secret")
+    if not secret or not hmac.compare_digest(secret, api_secret):
+        raise frappe.AuthenticationError("")
+    return row[0]
+
+
+def validate_auth_via_api_keys(conn, conf, header):
+    """frappe.auth.validate_auth: `Authorization: token KEY:SECRET` or `Basic base64(KEY:SECRET)`; a header of two
+    words that does not authenticate (OAuth bearer tokens are not emulated) is an AuthenticationError."""
+    parts = header.split(" ")
+    if len(parts) != 2:
+        return None
+    auth_type, token = parts
+    try:
+        if auth_type.lower() == "basic":
+            api_key, api_secret = base64.b64decode(token).decode().split(":")
+        elif auth_type.lower() == "token":
+            api_key, api_secret = token.split(":")
+        else:
+            raise frappe.AuthenticationError("")
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise frappe.AuthenticationError("") from None
+    return validate_api_key_secret(conn, conf, api_key, api_secret)

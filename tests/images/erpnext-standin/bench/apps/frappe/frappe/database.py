@@ -49,6 +49,24 @@ SCHEMA = (
     f"`git_branch` varchar(140) DEFAULT NULL, PRIMARY KEY (`name`), KEY `parent` (`parent`)) {TABLE_OPTIONS}",
     f"CREATE TABLE IF NOT EXISTS `tabPatch Log` ({STANDARD_COLUMNS}, `patch` longtext, "
     f"`skipped` int(1) NOT NULL DEFAULT 0, `traceback` longtext, PRIMARY KEY (`name`)) {TABLE_OPTIONS}",
+    # User: named by its e-mail address (Administrator and Guest excepted); api_key unique as in Frappe's doctype
+    f"CREATE TABLE IF NOT EXISTS `tabUser` ({STANDARD_COLUMNS}, `enabled` int(1) NOT NULL DEFAULT 1, "
+    "`email` varchar(140) DEFAULT NULL, `first_name` varchar(140) DEFAULT NULL, "
+    "`user_type` varchar(140) DEFAULT 'System User', `api_key` varchar(140) DEFAULT NULL, PRIMARY KEY (`name`), "
+    f"UNIQUE KEY `api_key` (`api_key`)) {TABLE_OPTIONS}",
+    f"CREATE TABLE IF NOT EXISTS `tabEmail Account` ({STANDARD_COLUMNS}, `email_id` varchar(140) DEFAULT NULL, "
+    "`email_account_name` varchar(140) DEFAULT NULL, `smtp_server` varchar(140) DEFAULT NULL, "
+    "`enable_incoming` int(1) NOT NULL DEFAULT 0, `enable_outgoing` int(1) NOT NULL DEFAULT 0, "
+    "`default_outgoing` int(1) NOT NULL DEFAULT 0, `default_incoming` int(1) NOT NULL DEFAULT 0, "
+    f"PRIMARY KEY (`name`)) {TABLE_OPTIONS}",
+    f"CREATE TABLE IF NOT EXISTS `tabEmail Queue` ({STANDARD_COLUMNS}, `sender` varchar(140) DEFAULT NULL, "
+    "`status` varchar(140) DEFAULT 'Not Sent', `message` longtext, `email_account` varchar(140) DEFAULT NULL, "
+    f"PRIMARY KEY (`name`), KEY `status` (`status`)) {TABLE_OPTIONS}",
+    # install_basic_docs: the two users every site has
+    "INSERT IGNORE INTO `tabUser` (name, creation, modified, modified_by, owner, enabled, email, first_name, "
+    "user_type) VALUES ('Administrator', NOW(6), NOW(6), 'Administrator', 'Administrator', 1, 'admin@example.com', "
+    "'Administrator', 'System User'), ('Guest', NOW(6), NOW(6), 'Administrator', 'Administrator', 1, "
+    "'guest@example.com', 'Guest', 'Website User')",
 )
 
 
