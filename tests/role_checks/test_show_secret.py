@@ -20,7 +20,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 VALUE = "Zq3-not-a-real-password-9f1"
 
 
-def run(tmp_path, *extra):
+def run(tmp_path, *extra, env_extra=None):
     bench = tmp_path / "opt" / "erpnext"
     (bench / "secrets").mkdir(parents=True, exist_ok=True)
     (bench / "secrets" / "admin_password.erp.example.com").write_text(VALUE)
@@ -30,6 +30,8 @@ def run(tmp_path, *extra):
                ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([os.path.join(ROOT, "collections")] + EXTRA_COLLECTIONS),
                ANSIBLE_BECOME="false",
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"))
+    env.pop("AWX_ISOLATED_DATA_DIR", None)
+    env.update(env_extra or {})
     argv = [os.path.join(ANSIBLE_BIN, "ansible-playbook"), "-i", str(inventory), "-vvv",
             "-e", "ansible_python_interpreter=" + sys.executable, "-e", "ansible_become=false",
             "-e", "erpnext_base_dir=" + str(tmp_path / "opt"), os.path.join(ROOT, "playbooks", "show_secret.yml")]
@@ -54,3 +56,15 @@ def test_the_secret_is_printed_on_request(tmp_path):
     assert result.returncode == 0, result.stdout
     assert "admin_password.erp.example.com on localhost: " + VALUE in result.stdout
     assert result.stdout.count(VALUE) == 1, "printed more than once (the read must stay no_log)"
+
+
+@pytest.mark.parametrize("extra, env", [
+    (["-e", "awx_job_id=42"], {}),
+    (["-e", "tower_job_id=42"], {}),
+    ([], {"AWX_ISOLATED_DATA_DIR": "/runner/artifacts/42"}),
+])
+def test_an_awx_or_ansible_runner_job_never_gets_the_secret_in_its_output(tmp_path, extra, env):
+    result = run(tmp_path, "-e", "secret=admin_password.erp.example.com", "-e", "reveal=true", *extra, env_extra=env)
+    assert result.returncode != 0
+    assert "This run is an AWX (or ansible-runner) job" in result.stdout
+    assert VALUE not in result.stdout
