@@ -1050,8 +1050,7 @@ class Restore:
 
     def run(self, name, sites, wanted="latest", source="auto", safety=True):
         bench = self.context.bench(name)
-        swarm = isinstance(bench, SwarmBench)
-        if swarm:
+        if isinstance(bench, SwarmBench):
             bench.require_admin()
         store = Store(self.config, name)
         with self.context.lock(name):
@@ -1069,13 +1068,7 @@ class Restore:
             if not_here:
                 raise BackupError("bench %s has no site %s: create it with site.yml first" % (
                     name, ", ".join(not_here)))
-        if not swarm:
-            # a stopped bench (an earlier restore that failed half-way) is started first
-            run(bench.compose("up", "-d", "--wait"), "starting the bench", check=False)
-        safety_set = None
-        if safety:
-            log("bench %s: taking a safety backup before the restore" % name)
-            safety_set = Backup(self.context).run(name, offsite=False, prune=False, reason="pre-restore")
+        safety_set = self.start_and_save(bench, safety, "restore")
         with self.context.lock(name):
             whole = manifest["method"] == "physical" and sorted(targets) == sorted(bench.sites)
             try:
@@ -1088,14 +1081,27 @@ class Restore:
                     bench.wait_ping(site)
             except BackupError as err:
                 raise BackupError("bench %s: restore from set %s failed (%s); %s" % (
-                    name, set_id, err, "the state before it is set %s" % safety_set if safety_set
-                    else "no safety backup was taken")) from None
+                    name, set_id, err, self.state_before(safety_set))) from None
             if whole:
                 metrics = Metrics(self.config, name)
                 metrics.state["lineage"] = {}
                 metrics.save()
         log("bench %s: restored %s from set %s" % (name, ", ".join(targets), set_id))
         return set_id
+
+    def start_and_save(self, bench, safety, before):
+        """Start a stopped Compose bench (an earlier restore that failed half-way), then take a safety backup of its
+        current state (local only) unless ``safety`` is false; return that set's name, or None."""
+        if not isinstance(bench, SwarmBench):
+            run(bench.compose("up", "-d", "--wait"), "starting the bench", check=False)
+        if not safety:
+            return None
+        log("bench %s: taking a safety backup before the %s" % (bench.name, before))
+        return Backup(self.context).run(bench.name, offsite=False, prune=False, reason="pre-restore")
+
+    @staticmethod
+    def state_before(safety_set):
+        return "the state before it is set %s" % safety_set if safety_set else "no safety backup was taken"
 
     def _site_dump(self, bench, store, chain, manifest, site, workdir):
         """The site's database as a gzipped SQL dump: the set's own, or taken from its physical backup."""
@@ -1301,19 +1307,14 @@ class Refresh:
                 if from_site not in manifest["sites"]:
                     raise BackupError("set %s of bench %s has no site %s (it has %s)" % (
                         set_id, from_bench, from_site, ", ".join(sorted(manifest["sites"]))))
-            run(bench.compose("up", "-d", "--wait"), "starting the bench", check=False)
-            safety_set = None
-            if safety:
-                log("bench %s: taking a safety backup before the refresh" % name)
-                safety_set = Backup(self.context).run(name, offsite=False, prune=False, reason="pre-restore")
+            safety_set = self.restore.start_and_save(bench, safety, "refresh")
             with self.context.lock(name):
                 try:
                     self.restore.site(bench, store, chain, manifest, from_site, site, scrub=self.scrub)
                     bench.wait_ping(site)
                 except BackupError as err:
                     raise BackupError("bench %s: refresh of %s from set %s failed (%s); %s" % (
-                        name, site, set_id, err, "the state before it is set %s" % safety_set if safety_set
-                        else "no safety backup was taken")) from None
+                        name, site, set_id, err, self.restore.state_before(safety_set))) from None
         finally:
             shutil.rmtree(store.root, ignore_errors=True)
         log("bench %s: %s refreshed from %s (set %s of bench %s, host %s) and scrubbed" % (
