@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: deploy test envdiff images-list matrix changelog fresh-host bare-deploy venv lint units molecule images benchmark benchmark-tuning benchmark-backup benchmark-upgrade benchmark-swarm docs clean
+.PHONY: ee deploy test envdiff images-list matrix changelog fresh-host bare-deploy venv lint units molecule images benchmark benchmark-tuning benchmark-backup benchmark-upgrade benchmark-swarm docs clean
 
 deploy:
 	scripts/deploy.sh
@@ -44,6 +44,10 @@ units: venv
 
 images:
 	tests/harness/images.sh
+
+# The execution environment for AWX (execution-environment.yml, docs/awx.md); EE_BASE_IMAGE=IMAGE for another base
+ee: venv
+	scripts/build-ee.sh
 
 SCENARIOS ?= default tls_multisite backup_restore monitoring upgrade development swarm
 molecule: venv images

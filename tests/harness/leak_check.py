@@ -26,14 +26,25 @@ def target(name, script):
     return subprocess.run(["docker", "exec", name, "sh", "-c", script], stdout=subprocess.PIPE, check=True).stdout
 
 
-def main(argv):
-    name, ps_log, logs = argv[1], argv[2], argv[3:]
+def read_secrets(name):
+    """Every secret file's value on the target, by path (values shorter than 8 characters are not secrets)."""
     listing = target(name, "find %s -path '*/secrets/*' -type f 2>/dev/null || true" % ROOTS).decode().split()
     secrets = {}
     for path in listing:
         value = target(name, "cat %s" % path).decode("utf-8", "replace")
         if len(value) >= 8:
             secrets[path] = value
+    return secrets
+
+
+def appears(value, text):
+    """The value in the text, as it is or base64-encoded (slurp returns it so)."""
+    return value in text or base64.b64encode(value.encode("utf-8")).decode("ascii") in text
+
+
+def main(argv):
+    name, ps_log, logs = argv[1], argv[2], argv[3:]
+    secrets = read_secrets(name)
     sources = {}
     for log in logs:
         with open(log, "rb") as handle:

@@ -105,3 +105,14 @@ if ! recap_unchanged "$log/converge-again.log"; then
   exit 1
 fi
 step verify verify -s "$scenario"
+# The default scenario's target, converged and verified, then runs the AWX job templates the way AWX runs them
+# (ansible-runner in the execution environment), with the leak check over their job events
+if [ "$scenario" = default ]; then
+  start=$SECONDS
+  if python3 "$root/tests/harness/awx_jobs.py" "$scenario" "$target" "$log/awx" >"$log/awx-jobs.log" 2>&1; then
+    printf '  %-22s ok     %4d s\n' awx-jobs $((SECONDS - start)); grep -E '^  [a-z]' "$log/awx-jobs.log"
+  else
+    printf '  %-22s FAILED %4d s (log: %s)\n' awx-jobs $((SECONDS - start)) "$log/awx-jobs.log"; tail -n 80 "$log/awx-jobs.log"
+    exit 1
+  fi
+fi

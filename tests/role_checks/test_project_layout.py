@@ -30,3 +30,35 @@ def test_each_playbook_finds_the_collection_without_a_collections_path(playbook,
                              playbook], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             universal_newlines=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout[-2000:]
+
+
+@pytest.mark.parametrize("playbook_dir", [".", "playbooks"])
+def test_the_local_inventory_finds_the_compose_package_wherever_the_playbook_is(playbook_dir, tmp_path):
+    # site.yml at the top and playbooks/site.yml have different playbook_dirs: the path must not depend on them
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_LOCAL_TEMP=str(tmp_path),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_LOAD_CALLBACK_PLUGINS="0")
+    result = subprocess.run([os.path.join(ANSIBLE_BIN, "ansible"), "-i", "inventories/local", "erpnext",
+                             "--playbook-dir", playbook_dir, "-m", "ansible.builtin.debug",
+                             "-a", "var=docker_compose_plugin_deb",
+                             "-e", '{"ansible_facts": {"distribution_release": "bookworm"}}'],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+    output = result.stdout.decode()
+    assert result.returncode == 0, output
+    assert "docker_compose_plugin_deb: %s/.cache/debs/docker-compose-plugin.deb\n" % ROOT in output, output
+
+
+def test_collections_requirements_list_every_collection_the_project_uses():
+    # AWX's project update reads collections/requirements.yml: it must name every collection a playbook or role calls
+    import re
+    import yaml
+    with open(os.path.join(ROOT, "collections", "requirements.yml")) as handle:
+        listed = {c["name"] for c in yaml.safe_load(handle)["collections"]}
+    used = set()
+    for pattern in ("roles/**/*.yml", "playbooks/*.yml", "playbooks/tasks/*.yml"):
+        for path in glob.glob(os.path.join(ROOT, pattern), recursive=True):
+            with open(path) as handle:
+                used.update(re.findall(r"\b((?:community|ansible|awx)\.[a-z_]+)\.[a-z_0-9]+\s*:", handle.read()))
+    used -= {"ansible.builtin"}
+    assert used and used <= listed, sorted(used - listed)
+    with open(os.path.join(ROOT, "galaxy.yml")) as handle:
+        assert set(yaml.safe_load(handle)["dependencies"]) <= listed
