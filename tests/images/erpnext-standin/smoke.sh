@@ -759,6 +759,21 @@ if [[ "$IMAGE" == *:v16.32.3 ]] && docker image inspect "$NEXT_IMAGE" "$BROKEN_I
 fi
 
 # ----------------------------------------------------------------------------------------------------------
+log "refusals as click's: an option real bench lacks, a value it rejects, a missing argument (exit 2)"
+rc=0; out=$(bench new-site other.example.test --db-root-password-file /run/secrets/x 2>&1) || rc=$?
+[[ $rc == 2 ]] && grep -qx "Usage: bench  new-site \[OPTIONS\] SITE" <<<"$out" &&
+  grep -q "^Error: No such option: --db-root-password-file" <<<"$out" || fail "unknown option: rc $rc, $out"
+rc=0; out=$(bench --site "$SITE" list-apps --format yaml 2>&1) || rc=$?
+[[ $rc == 2 ]] && grep -qF "Error: Invalid value for '--format' / '-f': 'yaml' is not one of 'text', 'json'." <<<"$out" ||
+  fail "invalid choice: rc $rc, $out"
+rc=0; out=$(bench drop-site 2>&1) || rc=$?
+[[ $rc == 2 ]] && grep -qx "Error: Missing argument 'SITE'." <<<"$out" || fail "missing argument: rc $rc, $out"
+rc=0; out=$(bench --site "$SITE" set-config -gx key value 2>&1) || rc=$?
+[[ $rc == 2 ]] && grep -qx "Error: No such option: -x" <<<"$out" || fail "combined short options: rc $rc, $out"
+docker exec "${P}backend" curl --version >/dev/null || fail "the image has no curl"
+ok "unknown options, invalid values and missing arguments refused with click's messages and exit 2; curl present"
+
+# ----------------------------------------------------------------------------------------------------------
 log "drop-site"
 out=$(printf '%s\n' "$ROOT_PW" | bench drop-site "$SITE" --db-root-username root 2>&1) || fail "drop-site: $out"
 grep -q "Moving site to archive under $BENCH/archived/sites" <<<"$out" || fail "drop-site output: $out"

@@ -6,12 +6,15 @@ frappe/commands/{site,utils,scheduler}.py.
 
 import argparse
 import ast
+import difflib
 import json
 import os
+import re
 import sys
 
 import pymysql
 
+import frappe
 from frappe import auth
 from frappe import conf as config
 from frappe import database as db
@@ -20,6 +23,8 @@ from frappe.installer import AppInstallError, db_error, out
 from frappe.utils import redis_wrapper
 
 SITE_NOT_SPECIFIED = "Please specify --site sitename"
+# options and messages that differ between the releases (frappe/commands/site.py, utils.py of v15 and v16)
+MAJOR = int(frappe.__version__.split(".")[0])
 
 
 class Context:
@@ -92,7 +97,7 @@ def cmd_new_site(ctx, args):
         db_password=args.db_password,
         db_host=args.db_host,
         db_port=args.db_port,
-        db_user=args.db_user,
+        db_user=getattr(args, "db_user", None),  # v16 only
         setup_db=args.setup_db,
         mariadb_user_host_login_scope=scope,
     )
@@ -413,7 +418,7 @@ def cmd_backup(ctx, args):
 
 def cmd_set_config(ctx, args):
     value = args.value
-    if args.parse or args.as_dict:
+    if args.parse:
         try:
             value = ast.literal_eval(value)
         except (ValueError, SyntaxError) as err:
@@ -535,8 +540,93 @@ def cmd_serve(ctx, args):
 # --- parsing -----------------------------------------------------------------------------------------------
 
 
+class ClickParser(argparse.ArgumentParser):
+    """A command's options, refused as click refuses them (click/parser.py, click/exceptions.py, 8.1): an unknown
+    option is "No such option: --x" (with "Did you mean --y?" for a long one close to a known one), found before any
+    missing argument, as click parses every option first; a usage error prints the command's usage line and a hint
+    to stderr and exits 2. No abbreviations (click has none), and --help only (click's default help option)."""
+
+    def __init__(self, name, description):
+        super().__init__(prog=f"bench {name}", description=description, allow_abbrev=False, add_help=False)
+        self.command = name
+        self.add_argument("--help", action="help")
+
+    def usage_line(self):
+        parts = [f"Usage: bench  {self.command} [OPTIONS]"]
+        for action in self._actions:
+            if action.option_strings:
+                continue
+            name = (action.metavar or action.dest).upper()
+            parts.append(f"[{name}]..." if action.nargs == "*" else f"[{name}]" if action.nargs == "?" else name)
+        return " ".join(parts)
+
+    def usage_error(self, message):
+        raise BenchError(f"{self.usage_line()}\nTry 'bench  {self.command} --help' for help.\n\nError: {message}",
+                         exit_code=2)
+
+    def _options(self):
+        known = {s: a for a in self._actions for s in a.option_strings}
+        return known, {s for s, a in known.items() if a.nargs != 0}
+
+    def no_such_option(self, name):
+        message = f"No such option: {name}"
+        if name.startswith("--"):  # click suggests among the command's long options only
+            message += close_matches(name, [s for s in self._options()[0] if s.startswith("--")])
+        self.usage_error(message)
+
+    def check_options(self, args):
+        known, takes_value = self._options()
+        i = 0
+        while i < len(args):
+            token = args[i]
+            if token == "--":
+                break
+            if token.startswith("--"):
+                name = token.split("=", 1)[0]
+                if name not in known:
+                    self.no_such_option(name)
+                i += 1 if name not in takes_value or "=" in token else 2
+                continue
+            if token.startswith("-") and len(token) > 1:
+                if token in known:
+                    i += 2 if token in takes_value else 1
+                    continue
+                for j, char in enumerate(token[1:]):  # short flags combined (-gp), as click reads them
+                    option = "-" + char
+                    if option not in known:
+                        self.no_such_option(option)
+                    if option in takes_value:
+                        i += 1 if j == len(token) - 2 else 0
+                        break
+            i += 1
+
+    def parse_args(self, args=None, namespace=None):
+        self.check_options(list(args or []))
+        return super().parse_args(args, namespace)
+
+    def error(self, message):
+        match = re.match(r"the following arguments are required: (.*)", message)
+        if match:
+            self.usage_error(f"Missing argument '{match.group(1).split(', ')[0].upper()}'.")
+        match = re.match(r"argument ([^:]+): expected one argument", message)
+        if match:
+            self.usage_error(f"Option '{match.group(1).split('/')[0]}' requires an argument.")
+        match = re.match(r"argument ([^:]+): invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if match:
+            names = " / ".join(f"'{n}'" for n in match.group(1).split("/"))
+            self.usage_error(f"Invalid value for {names}: '{match.group(2)}' is not one of {match.group(3)}.")
+        match = re.match(r"argument ([^:]+): invalid int value: '([^']*)'", message)
+        if match:
+            self.usage_error(f"Invalid value for '{match.group(1)}': '{match.group(2)}' is not a valid integer.")
+        match = re.match(r"unrecognized arguments: (.*)", message)
+        if match:
+            extra = match.group(1).split()
+            self.usage_error(f"Got unexpected extra argument{'s' if len(extra) > 1 else ''} ({' '.join(extra)})")
+        self.usage_error(message)
+
+
 def _parser(name, description):
-    return argparse.ArgumentParser(prog=f"bench {name}", description=description, allow_abbrev=False)
+    return ClickParser(name, description)
 
 
 def build_parsers():
@@ -551,6 +641,7 @@ def build_parsers():
     p.add_argument("--db-port", type=int)
     p.add_argument("--db-root-username", "--mariadb-root-username", dest="db_root_username")
     p.add_argument("--db-root-password", "--mariadb-root-password", dest="db_root_password")
+    p.add_argument("--db-socket", "--mariadb-db-socket")
     p.add_argument("--no-mariadb-socket", action="store_true")
     p.add_argument("--mariadb-user-host-login-scope")
     p.add_argument("--admin-password")
@@ -561,7 +652,8 @@ def build_parsers():
     p.add_argument("--set-default", action="store_true")
     p.add_argument("--setup-db", dest="setup_db", action="store_true", default=True)
     p.add_argument("--no-setup-db", dest="setup_db", action="store_false")
-    p.add_argument("--db-user")
+    if MAJOR >= 16:
+        p.add_argument("--db-user")
     parsers["new-site"] = (p, cmd_new_site)
 
     p = _parser("restore", "Restore site database from an sql file")
@@ -600,6 +692,8 @@ def build_parsers():
     p = _parser("migrate", "Run patches, sync schema and rebuild files/translations")
     p.add_argument("--skip-failing", action="store_true")
     p.add_argument("--skip-search-index", action="store_true")
+    if MAJOR >= 16:
+        p.add_argument("--skip-fixtures", action="store_true")
     parsers["migrate"] = (p, cmd_migrate)
 
     p = _parser("ready-for-migration", "Checks if site is ready for migration")
@@ -607,7 +701,8 @@ def build_parsers():
     parsers["ready-for-migration"] = (p, cmd_ready_for_migration)
 
     p = _parser("version", "Show the versions of all the installed apps")
-    p.add_argument("-f", "--format", dest="output", choices=["plain", "table", "json", "legacy"], default="legacy")
+    p.add_argument("-f", "--format", dest="output", choices=["plain", "table", "json", "legacy"],
+                   default="plain" if MAJOR >= 16 else "legacy")
     parsers["version"] = (p, cmd_version)
 
     p = _parser("build", "Compile JS and CSS source files")
@@ -618,6 +713,8 @@ def build_parsers():
     p.add_argument("--verbose", action="store_true")
     p.add_argument("--force", action="store_true")
     p.add_argument("--save-metafiles", action="store_true")
+    if MAJOR >= 16:
+        p.add_argument("--using-cached", action="store_true")
     parsers["build"] = (p, cmd_build)
 
     p = _parser("watch", "Watch and compile JS and CSS files as and when they change")
@@ -636,6 +733,7 @@ def build_parsers():
     p.add_argument("--ignore-backup-conf", action="store_true")
     p.add_argument("--verbose", action="store_true")
     p.add_argument("--compress", action="store_true")
+    p.add_argument("--old-backup-metadata", action="store_true")
     parsers["backup"] = (p, cmd_backup)
 
     p = _parser("set-config", "Insert/Update a value in site_config.json")
@@ -643,7 +741,6 @@ def build_parsers():
     p.add_argument("value")
     p.add_argument("-g", "--global", dest="global_", action="store_true")
     p.add_argument("-p", "--parse", action="store_true")
-    p.add_argument("--as-dict", action="store_true")
     parsers["set-config"] = (p, cmd_set_config)
 
     p = _parser("use", "Set a default site")
@@ -670,7 +767,10 @@ def build_parsers():
     p = _parser("worker", "Start a background worker")
     p.add_argument("--queue")
     p.add_argument("--quiet", action="store_true")
-    p.add_argument("--noreload", action="store_true")
+    p.add_argument("-u", "--rq-username")
+    p.add_argument("-p", "--rq-password")
+    p.add_argument("--burst", action="store_true")
+    p.add_argument("--strategy", choices=["round_robin", "random"])
     parsers["worker"] = (p, cmd_worker)
 
     parsers["schedule"] = (_parser("schedule", "Start the scheduler"), cmd_schedule)
@@ -687,7 +787,17 @@ def build_parsers():
     return parsers
 
 
-USAGE = "Usage: bench [OPTIONS] COMMAND [ARGS]...\nTry 'bench --help' for help.\n"
+# frappe/utils/bench_helper.py: the apps' commands form the group `frappe` under `bench` (click's usage names both)
+USAGE = "Usage: bench frappe [OPTIONS] COMMAND [ARGS]...\nTry 'bench frappe --help' for help.\n"
+GROUP_OPTIONS = ["--site", "--profile", "--verbose", "--force", "--help"]
+
+
+def close_matches(name, names):
+    """click's suggestions: difflib's close matches (at most 3, cutoff 0.6), one as "Did you mean", several listed."""
+    close = difflib.get_close_matches(name, names)
+    if len(close) == 1:
+        return f" Did you mean {close[0]}?"
+    return f" (Possible options: {', '.join(sorted(close))})" if close else ""
 
 
 def parse_group_options(argv):
@@ -713,7 +823,8 @@ def parse_group_options(argv):
             out("\nCommands (test stand-in):\n  " + "\n  ".join(sorted(build_parsers())))
             raise SystemExit(0)
         else:
-            raise BenchError(f"{USAGE}\nError: No such option: {arg}", exit_code=2)
+            suggest = close_matches(arg, GROUP_OPTIONS) if arg.startswith("--") else ""
+            raise BenchError(f"{USAGE}\nError: No such option: {arg}{suggest}", exit_code=2)
     return ctx, rest
 
 
@@ -727,6 +838,9 @@ def main(argv=None):
             raise BenchError(USAGE + "\nError: Missing command.", exit_code=2)
         parsers = build_parsers()
         if rest[0] not in parsers:
+            if MAJOR >= 16:  # v16's FrappeClickWrapper: click.NoSuchOption with the close commands, no usage lines
+                raise BenchError(f"Error: No such command: {rest[0]}.{close_matches(rest[0], list(parsers))}",
+                                 exit_code=2)
             raise BenchError(f"{USAGE}\nError: No such command '{rest[0]}'.", exit_code=2)
         parser, handler = parsers[rest[0]]
         args = parser.parse_args(rest[1:])
