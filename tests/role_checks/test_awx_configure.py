@@ -201,3 +201,33 @@ def test_the_workflow_runs_the_drill_after_a_successful_backup_and_is_scheduled(
     assert nodes["drill"]["unified_job_template"]["name"] == "erpstack restore drill"
     assert DATA["awx_schedules"][0]["workflow"] == workflow["name"]
     assert re.match(r"^DTSTART;TZID=UTC:\d{8}T\d{6} RRULE:FREQ=DAILY;INTERVAL=1$", DATA["awx_nightly_rrule"])
+
+
+def _run_configure(tmp_path, *extra):
+    import subprocess
+    from _preflight import ANSIBLE_BIN
+    # a controller address where nothing listens: the run must get as far as the first controller call
+    env = dict(os.environ, CONTROLLER_HOST="https://127.0.0.1:9", CONTROLLER_OAUTH_TOKEN="not-a-real-token-2f8e",
+               ANSIBLE_COLLECTIONS_PATH="", ANSIBLE_LOCAL_TEMP=str(tmp_path), ANSIBLE_NOCOLOR="1")
+    result = subprocess.run([os.path.join(ANSIBLE_BIN, "ansible-playbook"), "-i", "localhost,", "--check",
+                             "playbooks/awx_configure.yml"] + list(extra), cwd=ROOT, env=env, check=False,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return result.returncode, re.sub(r"\s+", " ", result.stdout.decode())
+
+
+def test_a_check_mode_run_passes_its_checks_and_the_module_arguments_then_needs_the_controller(tmp_path):
+    # AnsibleModule validates the arguments before the module connects: a connection error at the first controller
+    # task means the playbook's own checks passed and that task's arguments were accepted by the real module
+    rc, out = _run_configure(tmp_path, "-e", "awx_project_scm_url=" + OPERATOR["awx_project_scm_url"],
+                             "-e", "awx_ee_image=" + OPERATOR["awx_ee_image"])
+    assert rc == 2, out
+    assert "TASK [Create the execution environment]" in out, out
+    assert "Connection refused" in out and "Unsupported parameters" not in out, out
+    assert "not-a-real-token-2f8e" not in out
+
+
+def test_a_missing_project_url_is_refused_before_the_controller_is_called(tmp_path):
+    rc, out = _run_configure(tmp_path, "-e", "awx_ee_image=registry.example.com/erpstack/erpnext-ee:latest")
+    assert rc == 2, out
+    assert "Set awx_project_scm_url (the git URL AWX syncs the project from) and awx_ee_image" in out, out
+    assert "Traceback" not in out and "TASK [Create the execution environment]" not in out, out
