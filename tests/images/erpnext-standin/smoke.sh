@@ -760,16 +760,21 @@ fi
 
 # ----------------------------------------------------------------------------------------------------------
 log "refusals as click's: an option real bench lacks, a value it rejects, a missing argument (exit 2)"
+click_refusal() {  # what, exit code, output, then grep -x patterns the output must hold
+  local what=$1 rc=$2 out=$3 pattern; shift 3
+  [[ $rc == 2 ]] || fail "$what: exit $rc, $out"
+  for pattern in "$@"; do grep -qxF -- "$pattern" <<<"$out" || fail "$what: no '$pattern' in: $out"; done
+}
 rc=0; out=$(bench new-site other.example.test --db-root-password-file /run/secrets/x 2>&1) || rc=$?
-[[ $rc == 2 ]] && grep -qx "Usage: bench  new-site \[OPTIONS\] SITE" <<<"$out" &&
-  grep -q "^Error: No such option: --db-root-password-file" <<<"$out" || fail "unknown option: rc $rc, $out"
+click_refusal "unknown option" "$rc" "$out" "Usage: bench  new-site [OPTIONS] SITE" \
+  "Error: No such option: --db-root-password-file (Possible options: --db-password, --db-root-password, --mariadb-root-password)"
 rc=0; out=$(bench --site "$SITE" list-apps --format yaml 2>&1) || rc=$?
-[[ $rc == 2 ]] && grep -qF "Error: Invalid value for '--format' / '-f': 'yaml' is not one of 'text', 'json'." <<<"$out" ||
-  fail "invalid choice: rc $rc, $out"
+click_refusal "invalid choice" "$rc" "$out" \
+  "Error: Invalid value for '--format' / '-f': 'yaml' is not one of 'text', 'json'."
 rc=0; out=$(bench drop-site 2>&1) || rc=$?
-[[ $rc == 2 ]] && grep -qx "Error: Missing argument 'SITE'." <<<"$out" || fail "missing argument: rc $rc, $out"
+click_refusal "missing argument" "$rc" "$out" "Error: Missing argument 'SITE'."
 rc=0; out=$(bench --site "$SITE" set-config -gx key value 2>&1) || rc=$?
-[[ $rc == 2 ]] && grep -qx "Error: No such option: -x" <<<"$out" || fail "combined short options: rc $rc, $out"
+click_refusal "combined short options" "$rc" "$out" "Error: No such option: -x"
 docker exec "${P}backend" curl --version >/dev/null || fail "the image has no curl"
 ok "unknown options, invalid values and missing arguments refused with click's messages and exit 2; curl present"
 
