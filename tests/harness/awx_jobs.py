@@ -7,12 +7,13 @@ usage: awx_jobs.py SCENARIO TARGET OUTDIR
 
 For each job template of playbooks/vars/awx_controller.yml, in the order of JOBS below, an ansible-runner private
 data directory: project/ (the checkout's files, as a project sync leaves them), inventory/ (the scenario's Molecule
-inventory, reached through the Docker API from inside the job's container), env/extravars (the survey's default
-answers, then the job's own, then the credentials' extra_vars injectors rendered as AWX renders them), env/envvars
-(the env injectors, and AWX's collection path), env/settings (the execution environment built by images.sh, run with
-docker). Each job must end with the expected status and changed count from its playbook_on_stats event, and its
-output must carry no traceback. Then every job_events/*.json and stdout is searched for every secret on the target and
-every secret input of the credentials (tests/harness/leak_check.py's list of the target's secrets).
+inventory; the target is reached over SSH with a machine credential's key, which AWX puts in env/ssh_key),
+env/extravars (the survey's default answers, then the job's own, then the credentials' extra_vars injectors rendered as
+AWX renders them), env/envvars (the env injectors, and AWX's collection path), env/settings (the execution environment
+built by images.sh, run with docker on the host's network). Each job must end with the expected status and
+changed count from its playbook_on_stats event, and its output must carry no traceback. Then every job_events/*.json
+and stdout is searched for every secret on the target (tests/harness/leak_check.py's list), the SSH key and every
+secret input of the credentials.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -69,19 +70,41 @@ def deep_merge(base, over):
     return out
 
 
-def molecule_inventory(scenario, target):
-    """The scenario's inventory as Molecule builds it (base config, then the scenario's), for the one target."""
+def molecule_inventory(scenario, target, address):
+    """The scenario's inventory as Molecule builds it (base config, then the scenario's), for the one target, reached
+    over SSH at its address as AWX reaches a host with a machine credential."""
     def load(path):
         text = open(path).read().replace("${MOLECULE_PROJECT_DIRECTORY}", ROOT)
         return (yaml.safe_load(text) or {}).get("provisioner", {}).get("inventory", {})
     inv = deep_merge(load(os.path.join(ROOT, ".config/molecule/config.yml")),
                      load(os.path.join(ROOT, "molecule", scenario, "molecule.yml")))
     host = dict(inv.get("host_vars", {}).get(target, {}))
-    # (the Docker API at its default address, unix:///var/run/docker.sock, which the job's container mounts)
-    host.update({"ansible_connection": "community.docker.docker_api", "ansible_host": target,
-                 "ansible_python_interpreter": "/usr/bin/python3"})
+    host.update({"ansible_host": address, "ansible_user": "root", "ansible_python_interpreter": "/usr/bin/python3",
+                 # a test target made a minute ago: its host key is new every run
+                 "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"})
     return {"all": {"vars": inv.get("group_vars", {}).get("all", {}),
                     "children": {"erpnext": {"hosts": {target: host}}}}}
+
+
+def machine_credential(target, out):
+    """An SSH key pair, the public half authorized for root on the target (whose sshd is installed on first use);
+    the private half goes where AWX puts a machine credential's key: the private data directory's env/ssh_key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    key = ed25519.Ed25519PrivateKey.generate()
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    script = ("command -v sshd >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y "
+              "-qq --no-install-recommends openssh-server >/dev/null; }; systemctl enable --now ssh >/dev/null 2>&1; "
+              "install -d -m 0700 /root/.ssh && cat > /root/.ssh/authorized_keys && chmod 0600 /root/.ssh/authorized_keys")
+    subprocess.run(["docker", "exec", "-i", target, "sh", "-c", script], input=(public + " awx-test\n").encode(),
+                   check=True)
+    address = subprocess.run(["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
+                              target], check=True, stdout=subprocess.PIPE).stdout.decode().split()[0]
+    with open(os.path.join(out, "ssh_key"), "w") as handle:
+        handle.write(private)
+    return address, private
 
 
 def render_injectors(controller):
@@ -140,9 +163,11 @@ def main(argv):
     with open(os.path.join(ROOT, "playbooks/vars/awx_controller.yml")) as handle:
         controller = yaml.load(handle, Loader=UnsafeLoader)
     templates = {t["name"]: t for t in controller["awx_job_templates"]}
-    inventory = molecule_inventory(scenario, target)
-    cred_extra, cred_env = render_injectors(controller)
     shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    address, ssh_key = machine_credential(target, out)
+    inventory = molecule_inventory(scenario, target, address)
+    cred_extra, cred_env = render_injectors(controller)
     project = os.path.join(out, "project-source")
     copy_project(project)
     problems, outputs = [], []
@@ -156,6 +181,7 @@ def main(argv):
             yaml.safe_dump(inventory, handle)
         extravars = dict(survey_defaults(template), **answers)
         extravars.update(cred_extra)
+        shutil.copy(os.path.join(out, "ssh_key"), os.path.join(pdd, "env", "ssh_key"))
         with open(os.path.join(pdd, "env", "extravars"), "w") as handle:
             yaml.safe_dump(extravars, handle)
         envvars = dict(cred_env)
@@ -164,10 +190,9 @@ def main(argv):
         envvars["ANSIBLE_FORCE_COLOR"] = "0"
         with open(os.path.join(pdd, "env", "envvars"), "w") as handle:
             yaml.safe_dump(envvars, handle)
+        # the job's container on the host's network reaches the target's address, as an EE reaches the hosts
         settings = {"process_isolation": True, "process_isolation_executable": "docker", "container_image": EE,
-                    # the job reaches the target through the host's Docker API (community.docker.docker_api)
-                    "container_volume_mounts": ["/var/run/docker.sock:/var/run/docker.sock"],
-                    "container_options": ["--user=0", "--network=host"], "suppress_env_files": True}
+                    "container_options": ["--network=host"], "suppress_env_files": True}
         with open(os.path.join(pdd, "env", "settings"), "w") as handle:
             yaml.safe_dump(settings, handle)
         start = time.time()
@@ -195,6 +220,7 @@ def main(argv):
             print("\n".join(output.splitlines()[-60:]))
     # the leak check: every secret on the target, and the credentials' secret inputs
     secrets = leak_check.read_secrets(target)
+    secrets["the machine credential's SSH key"] = ssh_key.strip().splitlines()[1]
     types = {t["name"]: t for t in controller["awx_credential_types"]}
     for cred in CREDENTIALS:
         for field in types[cred["credential_type"]]["inputs"]["fields"]:

@@ -392,8 +392,26 @@ class Restic:
         return env
 
     def run(self, what, *args, cwd=None):
-        return run(["restic"] + list(self.spec.get("options", [])) + list(args), "restic " + what,
-                   env=self.env(), cwd=cwd)
+        try:
+            return run(["restic"] + list(self.spec.get("options", [])) + list(args), "restic " + what,
+                       env=self.env(), cwd=cwd)
+        except BackupError as err:
+            raise BackupError(self.redact(str(err))) from None
+
+    def redact(self, text):
+        """restic names its repository in its errors ("unable to open config file: stat LOCATION/config"): the
+        location is a secret file's value (it may carry a user, a bucket or, with rest:, a password) and stays out of
+        the logs and of AWX's job output, as the credentials' values do."""
+        values = {"<restic repository>": [self.spec["repository_file"]],
+                  "<restic credential>": list((self.spec.get("env_files") or {}).values())}
+        found = []
+        for label, paths in values.items():
+            for path in paths:
+                with contextlib.suppress(BackupError):
+                    found.append((read_secret(path, label), label))
+        for value, label in sorted(found, key=lambda pair: len(pair[0]), reverse=True):
+            text = text.replace(value, label)
+        return text
 
     def ensure_repository(self):
         proc = subprocess.run(["restic", "cat", "config"] + list(self.spec.get("options", [])),

@@ -717,3 +717,25 @@ def test_a_swarm_bench_without_its_stack_is_refused_by_check(swarm_config, tmp_p
     assert eb.main(["--config", str(path), "check"]) == 1
     err = capsys.readouterr().err
     assert "bench alpha (on Swarm) lacks sites_dir" in err and "bench alpha: on Swarm the method must be logical" in err
+
+
+def test_restic_errors_name_neither_the_repository_nor_a_credential(tmp_path, monkeypatch):
+    # restic names its repository in its errors; the location and the credentials are secret files' values
+    (tmp_path / "repository").write_text("rest:https://backup:hunter2-secret@restic.example.net/erp\n")
+    (tmp_path / "password").write_text("repo-password-1\n")
+    (tmp_path / "key").write_text("AKIAEXAMPLEKEY\n")
+    restic = eb.Restic({"enabled": True, "password_file": str(tmp_path / "password"),
+                        "repository_file": str(tmp_path / "repository"),
+                        "env_files": {"AWS_ACCESS_KEY_ID": str(tmp_path / "key")}})
+
+    def failing(argv, **kwargs):
+        assert argv[0] == "restic"
+        return subprocess.CompletedProcess(argv, 1, "", "Fatal: unable to open config file: "
+                                           "rest:https://backup:hunter2-secret@restic.example.net/erp/config "
+                                           "(key AKIAEXAMPLEKEY)\n")
+    monkeypatch.setattr(eb.subprocess, "run", failing)
+    with pytest.raises(eb.BackupError) as raised:
+        restic.run("snapshots", "snapshots", "--json")
+    message = str(raised.value)
+    assert message == ("restic snapshots failed (exit 1): Fatal: unable to open config file: <restic repository>/config "
+                       "(key <restic credential>)")
