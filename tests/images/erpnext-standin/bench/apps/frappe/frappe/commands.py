@@ -604,24 +604,27 @@ class ClickParser(argparse.ArgumentParser):
         self.check_options(list(args or []))
         return super().parse_args(args, namespace)
 
+    # argparse's error messages, and click's words for the same errors
+    CLICK_ERRORS = (
+        (r"the following arguments are required: (?P<names>.*)",
+         lambda m: f"Missing argument '{m['names'].split(', ')[0].upper()}'."),
+        (r"argument (?P<option>[^:]+): expected one argument",
+         lambda m: f"Option '{m['option'].split('/')[0]}' requires an argument."),
+        (r"argument (?P<option>[^:]+): invalid choice: '(?P<value>[^']*)' \(choose from (?P<choices>.*)\)",
+         lambda m: "Invalid value for %s: '%s' is not one of %s." % (
+             " / ".join(f"'{n}'" for n in m["option"].split("/")), m["value"], m["choices"])),
+        (r"argument (?P<option>[^:]+): invalid int value: '(?P<value>[^']*)'",
+         lambda m: f"Invalid value for '{m['option']}': '{m['value']}' is not a valid integer."),
+        (r"unrecognized arguments: (?P<extra>.*)",
+         lambda m: "Got unexpected extra argument%s (%s)" % (
+             "s" if len(m["extra"].split()) > 1 else "", m["extra"])),
+    )
+
     def error(self, message):
-        match = re.match(r"the following arguments are required: (.*)", message)
-        if match:
-            self.usage_error(f"Missing argument '{match.group(1).split(', ')[0].upper()}'.")
-        match = re.match(r"argument ([^:]+): expected one argument", message)
-        if match:
-            self.usage_error(f"Option '{match.group(1).split('/')[0]}' requires an argument.")
-        match = re.match(r"argument ([^:]+): invalid choice: '([^']*)' \(choose from (.*)\)", message)
-        if match:
-            names = " / ".join(f"'{n}'" for n in match.group(1).split("/"))
-            self.usage_error(f"Invalid value for {names}: '{match.group(2)}' is not one of {match.group(3)}.")
-        match = re.match(r"argument ([^:]+): invalid int value: '([^']*)'", message)
-        if match:
-            self.usage_error(f"Invalid value for '{match.group(1)}': '{match.group(2)}' is not a valid integer.")
-        match = re.match(r"unrecognized arguments: (.*)", message)
-        if match:
-            extra = match.group(1).split()
-            self.usage_error(f"Got unexpected extra argument{'s' if len(extra) > 1 else ''} ({' '.join(extra)})")
+        for pattern, words in self.CLICK_ERRORS:
+            match = re.match(pattern, message)
+            if match:
+                self.usage_error(words(match))
         self.usage_error(message)
 
 
