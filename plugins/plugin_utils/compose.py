@@ -22,6 +22,7 @@ from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import (
     is_pinned,
     user_host_scope,
 )
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.hardening import harden, volume_names
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.sizing import MIB, parse_size
 
 BENCH_HOME = "/home/frappe/frappe-bench"
@@ -105,6 +106,7 @@ BENCH_KEYS = {
     "mode": str,
     "mute_emails": bool,
     "development": dict,
+    "hardening": dict,
 }
 MODES = ("production", "development")
 # The development container's processes (bench's Procfile, as `bench setup procfile` writes it for a developer
@@ -378,6 +380,7 @@ def compose_project(bench):
         resources = service_resources(bench, name)
         if resources:
             service.setdefault("deploy", {})["resources"] = resources
+        harden(service, name, bench.get("hardening"))
 
     networks = {
         "bench": {
@@ -395,7 +398,7 @@ def compose_project(bench):
         networks["proxy"] = {"external": True, "name": proxy["network"]}
 
     volumes = {name: {"labels": {LABEL_PREFIX + ".bench": bench["name"]}}
-               for name in ("sites", "logs", "db-data", "redis-queue-data")}
+               for name in ["sites", "logs", "db-data", "redis-queue-data"] + volume_names(services)}
     document = {
         "name": bench["name"],
         "services": services,
@@ -437,8 +440,8 @@ def _development_project(bench):
     dev = bench.get("development") or {}
     services["configurator"]["volumes"] = services["configurator"]["volumes"] + [
         "%s/%s:%s/apps/%s:ro" % (dev["apps_dir"], app, BENCH_HOME, app) for app in dev.get("apps") or []]
-    services["backend"] = _development_service(bench)
-    services[DEV_MAIL_SERVER] = _mail_catcher_service(bench)
+    services["backend"] = harden(_development_service(bench), "development", bench.get("hardening"))
+    services[DEV_MAIL_SERVER] = harden(_mail_catcher_service(bench), DEV_MAIL_SERVER, bench.get("hardening"))
     # one container runs what the production services ran: its limit is theirs together
     resources = bench.get("resources") or {}
     app_services = [s for s in ERPNEXT_SERVICES if s != "configurator" and s in resources]
@@ -451,7 +454,7 @@ def _development_project(bench):
             limits["memory"] = "%dM" % memory
         if cpus:
             limits["cpus"] = str(cpus)
-        services["backend"]["deploy"] = {"resources": {"limits": limits}}
+        services["backend"].setdefault("deploy", {}).setdefault("resources", {}).setdefault("limits", {}).update(limits)
     for name in services:
         services[name].pop("secrets", None)
     networks = {"bench": dict(production["networks"]["bench"])}

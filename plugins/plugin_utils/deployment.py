@@ -31,6 +31,7 @@ from ansible_collections.erpstack.erpnext.plugins.plugin_utils.backup import bac
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import BenchSpecError, deep_merge, is_pinned, user_host_scope
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import DEV_PORTS, MODES, compose_project, dev_procfile
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.grafana import grafana_provisioning
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.hardening import check as check_hardening
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.logs import alloy_config, loki_config
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import (
     SWARM_DB_SERVICES,
@@ -264,6 +265,7 @@ class Plan(object):
             } if self.traefik else {},
             "extension": deep_merge(v["erpnext_compose_extension"], entry.get("compose_extension") or {}),
             "mode": "development" if dev else "production",
+            "hardening": v["erpnext_container_hardening"],
             "mute_emails": bool(v["erpnext_mute_emails"]),
             "development": {
                 "apps_dir": dev["apps_dir"],
@@ -856,6 +858,9 @@ class Plan(object):
                       dns_resolvers=[name for name, spec in resolvers.items() if (spec or {}).get("challenge") == "dns"],
                       proxy=self.proxy, default_subnet=v["erpnext_network_subnet"])
         self.dev = self.development(plan)
+        hardening = check_hardening(v["erpnext_container_hardening"])
+        if hardening:
+            raise PlanError("Invalid container hardening:\n- %s" % "\n- ".join(hardening))
         shared_mb = self.shared_memory_mb(len(plan))
         counts = dict((key, v["erpnext_" + key]) for key in
                       ("gunicorn_workers", "gunicorn_threads", "queue_short_workers", "queue_long_workers"))

@@ -25,6 +25,7 @@ from ansible.module_utils.six.moves.collections_abc import Mapping
 
 import yaml
 
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils import hardening
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.sizing import SERVICES
 
 # The prefixes of the roles' public variables: any other variable with one of these is a mistake
@@ -62,6 +63,13 @@ MAP_VALUES = {
         gunicorn_workers={"type": "int"}, gunicorn_threads={"type": "int"}, queue_short_workers={"type": "int"},
         queue_long_workers={"type": "int"}, max_connections={"type": "int"})},
 }
+# Mappings keyed by a name from a fixed list (not their default's keys: the default is empty)
+NAMED_KEYS = {"erpnext_container_hardening": hardening.SERVICES}
+MAP_VALUES["erpnext_container_hardening"] = {"type": "dict", "options": {
+    "no_new_privileges": {"type": "bool"}, "drop_capabilities": {"type": "bool"},
+    "add_capabilities": {"type": "list", "elements": "str"}, "read_only": {"type": "bool"},
+    "tmpfs": {"type": "list", "elements": "str"}, "pids_limit": {"type": "int"},
+}}
 # Mappings whose keys are those of their default: an unknown key is a typo. True: every key must be given too (a value
 # replaces the whole default, and each component needs its image)
 CLOSED_MAPS = {"monitoring_images": True, "monitoring_alerts": False, "monitoring_resources": False,
@@ -197,9 +205,17 @@ class SchemaChecker(object):
             if CLOSED_MAPS[path] and missing:
                 self.errors.append("%s lacks %s: give every key (a value replaces the whole default)"
                                    % (path, ", ".join(missing)))
+        if path in NAMED_KEYS:
+            known = NAMED_KEYS[path]
+            for key in value:
+                if key not in known:
+                    self.errors.append("%s has no key %s%s; its keys are %s" % (
+                        path, _quote(key), suggestion(str(key), known), ", ".join(known)))
         if path in MAP_VALUES:
             value_spec = MAP_VALUES[path]
             for key in value:
+                if path in NAMED_KEYS and key not in NAMED_KEYS[path]:
+                    continue
                 self.value("%s.%s" % (path, key), value_spec, value[key], spec.get("no_log"))
 
     def mapping(self, path, options, value, secret=False):

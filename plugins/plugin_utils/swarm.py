@@ -514,7 +514,11 @@ def _swarm_service(bench, name, service, spec):
         # nothing but DNS round robin: this kernel class has no IPVS, and Traefik routes to task addresses anyway
         "endpoint_mode": "dnsrr",
     }
-    resources = (service.get("deploy") or {}).get("resources")
+    resources = copy.deepcopy((service.get("deploy") or {}).get("resources"))
+    # not yet on Swarm: the compose view's pids limit (its other hardening keys are not kept either)
+    (resources or {}).get("limits", {}).pop("pids", None)
+    if resources and not resources.get("limits", True):
+        del resources["limits"]
     if resources:
         deploy["resources"] = resources
     if name in spec["replicas"]:

@@ -34,6 +34,41 @@ def test_docker_and_compose_are_installed_and_running(host):
     daemon = json.loads(host.file("/etc/docker/daemon.json").content_string)
     assert daemon["log-driver"] in ("local", "json-file")
     assert daemon["live-restore"] is True
+    assert daemon["icc"] is False and daemon["userland-proxy"] is False and daemon["no-new-privileges"] is True
+
+
+# What each service keeps once every capability is dropped (plugins/plugin_utils/hardening.py)
+KEPT_CAPABILITIES = {"db": ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_SETGID", "CAP_SETUID"]}
+
+
+def test_every_container_is_hardened_and_runs_as_a_user(host, bench):
+    ids = bench.compose("ps --all -q").stdout.split()
+    assert len(ids) >= len(LONG_RUNNING) + 1
+    for info in json.loads(host.run_expect([0], "docker inspect " + " ".join(ids)).stdout):
+        name = info["Config"]["Labels"]["com.docker.compose.service"]
+        config = info["HostConfig"]
+        assert config["ReadonlyRootfs"] is True, name
+        assert config["CapDrop"] == ["ALL"], name
+        assert sorted("CAP_" + c if not c.startswith("CAP_") else c for c in config["CapAdd"] or []) \
+            == KEPT_CAPABILITIES.get(name, []), name
+        assert "no-new-privileges:true" in config["SecurityOpt"], name
+        assert config["PidsLimit"] and config["PidsLimit"] > 0, name
+        if info["State"]["Running"]:
+            # the main process's real and effective user on the host (the image's user, or the one MariaDB drops to)
+            status = host.file("/proc/%d/status" % info["State"]["Pid"]).content_string
+            uids = next(line.split()[1:] for line in status.splitlines() if line.startswith("Uid:"))
+            assert uids[0] != "0" and uids[1] != "0", (name, uids)
+            capabilities = next(line.split()[1] for line in status.splitlines() if line.startswith("CapEff:"))
+            assert int(capabilities, 16) == 0, (name, capabilities)
+
+
+def test_the_root_file_system_is_read_only_and_the_writable_paths_work(bench):
+    for service in ("backend", "frontend", "db"):
+        # as root, who owns /: only the read-only mount refuses the write
+        result = bench.compose("exec -T -u 0 %s sh -c 'touch /erpstack-probe'" % service, check=False)
+        assert result.rc != 0 and "Read-only file system" in result.stderr, (service, result.stderr)
+    bench.compose("exec -T -u frappe backend sh -c 't=$(mktemp) && rm $t'")
+    bench.compose("exec -T frontend sh -c 'test -s /etc/nginx/conf.d/frappe.conf && test -s /run/nginx.pid'")
 
 
 def test_every_service_runs_and_is_healthy(bench):

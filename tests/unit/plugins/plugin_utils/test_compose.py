@@ -44,10 +44,10 @@ def bench(**changes):
 
 
 def test_golden_default_bench():
-    # Regenerate with: ERPSTACK_UPDATE_GOLDEN=1 pytest tests/unit/plugins/plugin_utils
+    # Regenerate with: ERPSTACK_UPDATE_GOLDENS=1 pytest tests/unit/plugins/plugin_utils
     path = os.path.join(GOLDEN, "default_bench.json")
     got = compose_project(bench())
-    if os.environ.get("ERPSTACK_UPDATE_GOLDEN"):
+    if os.environ.get("ERPSTACK_UPDATE_GOLDENS"):
         with open(path, "w") as handle:
             json.dump(got, handle, indent=2, sort_keys=True)
             handle.write("\n")
@@ -140,8 +140,49 @@ def test_without_published_ports_there_is_no_edge_network():
 def test_worker_replicas_and_resources():
     doc = compose_project(bench(workers={"short": 3}, resources={"backend": {"memory": "1g", "cpus": 1.5}}))
     assert doc["services"]["queue-short"]["deploy"]["replicas"] == 3
-    assert "deploy" not in doc["services"]["queue-long"]
-    assert doc["services"]["backend"]["deploy"]["resources"] == {"limits": {"memory": "1g", "cpus": "1.5"}}
+    assert "replicas" not in doc["services"]["queue-long"]["deploy"]
+    assert doc["services"]["backend"]["deploy"]["resources"] == {"limits": {"memory": "1g", "cpus": "1.5",
+                                                                            "pids": 1024}}
+
+
+def test_every_service_is_hardened_by_default():
+    doc = compose_project(bench())
+    for name, service in doc["services"].items():
+        assert service["security_opt"] == ["no-new-privileges:true"], name
+        assert service["cap_drop"] == ["ALL"], name
+        assert service["read_only"] is True, name
+        assert service["deploy"]["resources"]["limits"]["pids"] > 0, name
+        assert "pids_limit" not in service, name
+    assert doc["services"]["db"]["cap_add"] == ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"]
+    assert [name for name, s in doc["services"].items() if s.get("cap_add")] == ["db"]
+    # MariaDB's temporary files and nginx's buffered bodies on disk, the rest in memory
+    assert "db-tmp:/tmp" in doc["services"]["db"]["volumes"]
+    assert "nginx-temp:/var/lib/nginx" in doc["services"]["frontend"]["volumes"]
+    assert set(doc["volumes"]) >= {"db-tmp", "nginx-temp"}
+    assert doc["services"]["backend"]["tmpfs"] == ["/tmp:mode=1777"]
+    assert doc["services"]["redis-queue"]["tmpfs"] == ["/run/redis:uid=999,gid=999,mode=0700"]
+
+
+def test_a_service_switched_off_says_so_and_the_others_stay_hardened():
+    doc = compose_project(bench(hardening={
+        "backend": {"read_only": False, "no_new_privileges": False, "drop_capabilities": False,
+                    "add_capabilities": ["SYS_PTRACE"], "pids_limit": 0},
+        "frontend": {"add_capabilities": ["NET_BIND_SERVICE"], "tmpfs": ["/var/cache/nginx"]},
+    }))
+    backend = doc["services"]["backend"]
+    assert backend["security_opt"] == ["no-new-privileges:false"]
+    assert "cap_drop" not in backend and backend["cap_add"] == ["SYS_PTRACE"]
+    assert "read_only" not in backend and "tmpfs" not in backend
+    assert "pids" not in backend.get("deploy", {}).get("resources", {}).get("limits", {})
+    frontend = doc["services"]["frontend"]
+    assert frontend["cap_drop"] == ["ALL"] and frontend["cap_add"] == ["NET_BIND_SERVICE"]
+    assert frontend["tmpfs"][-1] == "/var/cache/nginx:mode=1777"
+    assert doc["services"]["websocket"]["read_only"] is True
+
+
+def test_an_invalid_hardening_is_refused_with_its_path():
+    with pytest.raises(BenchSpecError, match=r"erpnext_container_hardening has no service 'web'"):
+        compose_project(bench(hardening={"web": {}}))
 
 
 def test_extension_is_merged_last():

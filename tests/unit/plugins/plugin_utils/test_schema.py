@@ -160,13 +160,15 @@ def _required_siblings(tokens):
 
 
 def _map_paths():
-    """The values of the mappings keyed by the operator's names (schema.MAP_VALUES), under a key 'k'."""
+    """The values of the mappings keyed by the operator's names (schema.MAP_VALUES), under a key 'k' (or the first
+    name of a fixed list, schema.NAMED_KEYS)."""
     for name, value_spec in sorted(schema.MAP_VALUES.items()):
         value_spec = dict(value_spec, options=dict(
             (key, OPTIONS[option] if isinstance(option, str) else option)
             for key, option in (value_spec.get("options") or {}).items()) or None)
-        yield "%s.k" % name, value_spec
-        yield from _paths(value_spec.get("options") or {}, "%s.k." % name)
+        key = schema.NAMED_KEYS[name][0] if name in schema.NAMED_KEYS else "k"
+        yield "%s.%s" % (name, key), value_spec
+        yield from _paths(value_spec.get("options") or {}, "%s.%s." % (name, key))
 
 
 PATHS = list(_paths(OPTIONS)) + list(_map_paths())
@@ -181,6 +183,12 @@ def test_every_key_refuses_every_wrong_type_cleanly(path, spec):
         assert any(error.startswith(expected_path + " must be") for error in errors), (path, wrong, errors)
         if spec.get("no_log"):
             assert all(repr(wrong) not in error and str(wrong) not in error for error in errors if "must be" in error)
+
+
+def test_a_mapping_keyed_by_a_fixed_list_refuses_another_key_and_suggests_the_closest():
+    errors = schema.check_variables({"erpnext_container_hardening": {"backnd": {"read_only": False}}}, OPTIONS)
+    assert errors == ["erpnext_container_hardening has no key 'backnd' (did you mean backend?); its keys are "
+                      + ", ".join(schema.NAMED_KEYS["erpnext_container_hardening"])]
 
 
 def test_every_path_named_by_the_schema_exists_in_a_spec():
