@@ -16,6 +16,7 @@ from ansible.plugins.filter.core import comment
 
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.deployment import PlanError, deployment_plan
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import deep_merge
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.firewall import firewall_errors
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.grammars import daemon_options_errors
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.schema import PREFIXES, check_variables, load_options
 
@@ -92,7 +93,15 @@ class ActionModule(ActionBase):
         available.setdefault("erpstack_monitoring", True)
         return _Variables(self._templar.copy_with_new_env(available_variables=available), available)
 
-    def _schema_errors(self, inputs):
+    def _firewall_errors(self, inputs, values, task_vars):
+        """The docker role's firewall settings, with its defaults under the inventory's."""
+        settings = dict((k, v) for k, v in self._defaults("docker").items() if k.startswith("docker_firewall_"))
+        settings.update((k, v) for k, v in values.items() if k.startswith("docker_firewall_"))
+        return firewall_errors(settings, swarm=self._uses_swarm(inputs),
+                               connection=self._templar.template(task_vars.get("ansible_connection", "ssh")),
+                               port=self._templar.template(task_vars.get("ansible_port")))
+
+    def _schema_errors(self, inputs, task_vars=None):
         """Every public variable that is set, checked against the roles' specs before the plan reads any."""
         specs = options()
         values = {}
@@ -111,6 +120,8 @@ class ActionModule(ActionBase):
             # the docker role's daemon.json, which dockerd reads: checked here so that it stops the first play too
             base = values.get("docker_daemon_options") or self._defaults("docker")["docker_daemon_options"]
             errors += daemon_options_errors(deep_merge(base, values.get("docker_daemon_options_extension") or {}))
+        if not errors:
+            errors += self._firewall_errors(inputs, values, task_vars or {})
         return errors
 
     @staticmethod
@@ -153,7 +164,7 @@ class ActionModule(ActionBase):
             return result
         try:
             inputs = self._inputs(task_vars)
-            errors = self._schema_errors(inputs)
+            errors = self._schema_errors(inputs, task_vars)
             if errors:
                 raise PlanError("The inventory has %d error(s); nothing was changed:\n- %s" % (
                     len(errors), "\n- ".join(errors)))

@@ -65,3 +65,51 @@ def compose_state_on_failure(request):
 def quote(text):
     """``text`` as one single-quoted shell word."""
     return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+# -- the host firewall, seen from a second host on the target's network ------------------------------------------------
+PROBE_IMAGE = "erpstack-test/debian:bookworm"
+# Ports a mistake would expose: the bench's services, the monitoring stack, Traefik's internal entrypoint, Pebble's
+# API and the development mode's servers and debuggers
+WELL_KNOWN_PORTS = (22, 80, 443, 3000, 3100, 3306, 5678, 5679, 6379, 6787, 8000, 8080, 8081, 8082, 9000, 9090, 9093,
+                    9100, 9104, 9121, 9115, 12345, 14000, 15000)
+
+
+def _docker(*argv):
+    import subprocess
+    return subprocess.run(["docker"] + list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True,
+                          universal_newlines=True).stdout
+
+
+def target_network(container):
+    """(network name, address) of a Molecule target, as another container on its network sees it."""
+    import json
+    networks = json.loads(_docker("inspect", "--format", "{{json .NetworkSettings.Networks}}", container))
+    name, settings = sorted(networks.items())[0]
+    return name, settings["IPAddress"]
+
+
+def exposed_ports(host):
+    """The target's TCP ports worth probing: every listening socket not on the loopback (from /proc, as ss reads it),
+    every port Docker publishes on it, and the well-known ones."""
+    ports = set(WELL_KNOWN_PORTS)
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in host.file(table).content_string.splitlines()[1:]:
+            fields = line.split()
+            address, port = fields[1].rsplit(":", 1)
+            if fields[3] == "0A" and address not in ("0100007F", "00000000000000000000000001000000"):
+                ports.add(int(port, 16))
+    for line in host.run("docker ps --format '{{.Ports}}'").stdout.splitlines():
+        for mapping in line.split(", "):
+            if "->" in mapping:
+                ports.add(int(mapping.split("->")[0].rsplit(":", 1)[1].split("-")[0]))
+    return sorted(ports)
+
+
+def probe_ports(container, ports, timeout=3):
+    """Which of ``ports`` a second host on the target's network can open a TCP connection to: {port: True/False}."""
+    network, address = target_network(container)
+    script = ('for p in %s; do (if timeout %d bash -c "exec 3<>/dev/tcp/%s/$p" 2>/dev/null; then echo "$p open"; '
+              'else echo "$p closed"; fi) & done; wait' % (" ".join(str(p) for p in ports), timeout, address))
+    out = _docker("run", "--rm", "--network", network, PROBE_IMAGE, "bash", "-c", script)
+    return dict((int(port), state == "open") for port, state in (line.split() for line in out.splitlines()))

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from conftest import PROJECT_DIR
+from testinfra_erpstack import exposed_ports, probe_ports
 
 SITES = ["erp.example.test", "hr.example.test"]
 LONG_RUNNING = ["db", "redis-cache", "redis-queue", "backend", "frontend", "websocket", "queue-short", "queue-long",
@@ -60,6 +61,25 @@ def test_every_container_is_hardened_and_runs_as_a_user(host, bench):
             assert uids[0] != "0" and uids[1] != "0", (name, uids)
             capabilities = next(line.split()[1] for line in status.splitlines() if line.startswith("CapEff:"))
             assert int(capabilities, 16) == 0, (name, capabilities)
+
+
+def test_the_host_firewall_is_loaded_and_enabled_at_boot(host):
+    assert host.service("erpstack-firewall").is_enabled
+    table = host.run_expect([0], "nft list table inet erpstack").stdout
+    assert "hook input priority filter; policy drop;" in table
+    assert "ct status dnat meta l4proto tcp ct original proto-dst @public_tcp accept" in table
+    assert host.file("/etc/erpstack/firewall.nft").mode == 0o600
+
+
+def test_from_another_host_the_published_frontend_is_refused_and_only_ssh_and_web_ports_answer(host):
+    ports = exposed_ports(host)
+    # published on 0.0.0.0 by this scenario, yet not a public port: only the host itself reaches it
+    assert 8080 in ports
+    seen = probe_ports("erpstack-default", ports)
+    assert set(seen) == set(ports)
+    assert sorted(p for p, is_open in seen.items() if is_open and p not in (22, 80, 443)) == []
+    assert seen[8080] is False
+    assert curl(host, "/api/method/ping", SITES[0], "-o /dev/null -w '%{http_code}'").stdout == "200"
 
 
 def test_the_root_file_system_is_read_only_and_the_writable_paths_work(bench):

@@ -6,6 +6,7 @@
 security headers, TLS versions, unknown hosts, Socket.IO, the dashboard, and the ACME storage's mode."""
 
 import pytest
+from testinfra_erpstack import exposed_ports, probe_ports
 
 # domain -> the site that must answer it, and its bench
 DOMAINS = {
@@ -128,3 +129,16 @@ def test_metrics_entrypoint_is_not_published(host):
 def test_access_log_is_json(host):
     lines = [line for line in host.run("docker logs --tail 50 traefik-traefik-1").stdout.splitlines() if line.strip()]
     assert any('"RequestHost"' in line and line.startswith("{") for line in lines)
+
+
+def test_from_another_host_only_traefik_and_ssh_answer(host):
+    """A second host on the target's network: Traefik's 80 and 443 open, every other listening or published port
+    (Pebble's, the monitoring stack's, the benches') refused by the host firewall."""
+    ports = exposed_ports(host)
+    seen = probe_ports("erpstack-tls_multisite", ports)
+    assert set(seen) == set(ports)
+    assert seen[80] is True and seen[443] is True
+    assert sorted(p for p, is_open in seen.items() if is_open and p not in (22, 80, 443)) == []
+    # Pebble, published on the target's loopback only, answers there
+    assert 15000 in ports and seen[15000] is False
+    assert host.run("curl -sfk -o /dev/null https://127.0.0.1:15000/roots/0").rc == 0
