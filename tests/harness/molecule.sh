@@ -64,7 +64,7 @@ docker rm -f -v "${targets[@]}" >/dev/null 2>&1 || true
 # idempotence; the check-mode runs are left to default and tls_multisite, which cover the other roles, except the
 # converged check of monitoring and swarm, whose roles no other scenario applies (make test stays within its budget).
 story=false
-case $scenario in backup_restore|monitoring|upgrade|swarm) story=true ;; esac
+case $scenario in backup_restore|monitoring|upgrade|swarm|faults) story=true ;; esac
 step destroy-before destroy -s "$scenario"
 step syntax syntax -s "$scenario"
 step create create -s "$scenario"

@@ -113,7 +113,7 @@ stage build built_collection
 stage lanes lanes \
   "lane-1:matrix=tests/harness/matrix.sh,molecule-backup_restore=tests/harness/molecule.sh backup_restore" \
   "lane-2:molecule-default=tests/harness/molecule.sh default,molecule-monitoring=tests/harness/molecule.sh monitoring,molecule-development=tests/harness/molecule.sh development,bare-deploy=tests/harness/bare-deploy.sh bookworm" \
-  "lane-3:molecule-tls_multisite=tests/harness/molecule.sh tls_multisite,molecule-upgrade=tests/harness/molecule.sh upgrade"
+  "lane-3:molecule-tls_multisite=tests/harness/molecule.sh tls_multisite,molecule-upgrade=tests/harness/molecule.sh upgrade,molecule-faults=tests/harness/molecule.sh faults"
 # The swarm scenario runs alone, after the lanes: its three nodes each run a Docker engine and a share of a stack of
 # some thirty containers, and beside the lanes it drove the load average above 40 on the two cores and took three
 # times as long as alone (3500 s against 1050), stretching every lane with it; alone it is the shorter total.
