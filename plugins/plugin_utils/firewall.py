@@ -34,8 +34,8 @@ def firewall_errors(settings, swarm=False, connection=None, port=None):
         except ValueError as exc:
             errors.append("docker_firewall_trusted_networks[%d] must be an address or a network such as 192.0.2.0/24 "
                           "(%s)" % (index, exc))
-    tcp = list(settings.get("docker_firewall_ssh_ports") or []) + list(settings.get("docker_firewall_public_tcp_ports")
-                                                                         or [])
+    tcp = (list(settings.get("docker_firewall_ssh_ports") or [])
+           + list(settings.get("docker_firewall_public_tcp_ports") or []))
     if connection is None or str(connection) in SSH_CONNECTIONS:
         try:
             ssh_port = int(port) if port not in (None, "") else 22
