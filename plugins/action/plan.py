@@ -101,7 +101,7 @@ class ActionModule(ActionBase):
                                connection=self._templar.template(task_vars.get("ansible_connection", "ssh")),
                                port=self._templar.template(task_vars.get("ansible_port")))
 
-    def _schema_errors(self, inputs, task_vars=None):
+    def _schema_errors(self, inputs):
         """Every public variable that is set, checked against the roles' specs before the plan reads any."""
         specs = options()
         values = {}
@@ -120,8 +120,6 @@ class ActionModule(ActionBase):
             # the docker role's daemon.json, which dockerd reads: checked here so that it stops the first play too
             base = values.get("docker_daemon_options") or self._defaults("docker")["docker_daemon_options"]
             errors += daemon_options_errors(deep_merge(base, values.get("docker_daemon_options_extension") or {}))
-        if not errors:
-            errors += self._firewall_errors(inputs, values, task_vars or {})
         return errors
 
     @staticmethod
@@ -164,7 +162,7 @@ class ActionModule(ActionBase):
             return result
         try:
             inputs = self._inputs(task_vars)
-            errors = self._schema_errors(inputs, task_vars)
+            errors = self._schema_errors(inputs)
             if errors:
                 raise PlanError("The inventory has %d error(s); nothing was changed:\n- %s" % (
                     len(errors), "\n- ".join(errors)))
@@ -175,6 +173,12 @@ class ActionModule(ActionBase):
                 "inventory_hostname": task_vars["inventory_hostname"],
                 "managed_header": comment(C.config.get_config_value("DEFAULT_MANAGED_STR")),
             })
+            # the host firewall's settings, once the plan is known to be valid: a Swarm's own errors come first
+            values = dict((name, inputs[name]) for name in inputs.names() if name.startswith("docker_firewall_"))
+            errors = self._firewall_errors(inputs, values, task_vars)
+            if errors:
+                raise PlanError("The inventory has %d error(s); nothing was changed:\n- %s" % (
+                    len(errors), "\n- ".join(errors)))
         except PlanError as exc:
             result.update(failed=True, msg=str(exc))
             return result
