@@ -258,7 +258,13 @@ def proxy_project(proxy):
             "./acme:/etc/traefik/acme",
         ],
         "networks": {"proxy": {}},
+        # root in its container (the socket and the ACME storage are root's), with no capability but binding 80
+        # and 443, a read-only root and a pids limit (docs/hardening.md; traefik_compose_extension overrides them)
         "security_opt": ["no-new-privileges:true"],
+        "cap_drop": ["ALL"],
+        "cap_add": ["NET_BIND_SERVICE"],
+        "read_only": True,
+        "tmpfs": ["/tmp:mode=1777"],
         # the static configuration enables ping on the internal metrics entrypoint
         "healthcheck": healthcheck(["CMD", "traefik", "healthcheck", "--configFile=/etc/traefik/traefik.yml"],
                                    interval="5s", start_period="5s"),
@@ -273,8 +279,8 @@ def proxy_project(proxy):
     if secrets:
         service["secrets"] = sorted(secrets)
     resources = service_resources(proxy, "traefik")
-    if resources:
-        service["deploy"] = {"resources": resources}
+    resources.setdefault("limits", {})["pids"] = 512
+    service["deploy"] = {"resources": resources}
     document = {
         "name": proxy.get("name", "traefik"),
         "services": {"traefik": service},

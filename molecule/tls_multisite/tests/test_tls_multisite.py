@@ -5,6 +5,8 @@
 """Traefik in front of two benches: real certificates from Pebble, the right site for every domain, redirects,
 security headers, TLS versions, unknown hosts, Socket.IO, the dashboard, and the ACME storage's mode."""
 
+import json
+
 import pytest
 from testinfra_erpstack import exposed_ports, probe_ports
 
@@ -142,3 +144,10 @@ def test_from_another_host_only_traefik_and_ssh_answer(host):
     # Pebble, published on the target's loopback only, answers there
     assert 15000 in ports and seen[15000] is False
     assert host.run("curl -sfk -o /dev/null https://127.0.0.1:15000/roots/0").rc == 0
+
+
+def test_traefik_runs_with_only_the_capability_to_bind_its_ports(host):
+    config = json.loads(host.run_expect([0], "docker inspect --format '{{json .HostConfig}}' traefik-traefik-1").stdout)
+    assert config["ReadonlyRootfs"] is True and config["CapDrop"] == ["ALL"]
+    assert [c.replace("CAP_", "") for c in config["CapAdd"]] == ["NET_BIND_SERVICE"]
+    assert "no-new-privileges:true" in config["SecurityOpt"] and config["PidsLimit"] == 512
