@@ -70,6 +70,13 @@ IMAGE_REPOSITORY_RE = re.compile(r"^(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:
                                  r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
 
 
+# MariaDB's binary log for the point-in-time recovery: row events (exact, whatever the statement), written to disk at
+# every commit (an acknowledged commit is in the log), kept on the server three days (the backup role ships them off
+# every few minutes and alerts when it falls behind)
+BINLOG_SETTINGS = {"log_bin": "mariadb-bin", "server_id": 1, "binlog_format": "ROW", "sync_binlog": 1,
+                   "expire_logs_days": 3}
+
+
 class PlanError(ValueError):
     """The inventory cannot be turned into a plan; the message names the variables at fault."""
 
@@ -214,6 +221,9 @@ class Plan(object):
             images["erpnext"] = build["image"]
         settings = dict(v["erpnext_mariadb_config"])
         settings.update(sizing["mariadb"])
+        if v.get("backup_binlog_enabled") and entry.get("engine", v["erpnext_engine"]) != "swarm":
+            # the binary logs the backup role ships every few minutes (a Swarm bench's come from its replication)
+            settings.update(BINLOG_SETTINGS)
         settings.update(v["erpnext_mariadb_config_extension"])
         settings = _stage("erpnext_mariadb_config", check_mariadb_settings, settings,
                           sizing["services"]["db"]["memory_mib"], "bench " + name)
@@ -656,6 +666,11 @@ class Plan(object):
             errors.append("backup_method must be logical or physical, not %s" % v["backup_method"])
         if not _whole(v["backup_replica_max_lag_seconds"]) or int(str(v["backup_replica_max_lag_seconds"])) < 1:
             errors.append("backup_replica_max_lag_seconds must be a whole number of seconds, at least 1")
+        interval = v.get("backup_binlog_interval_minutes", 5)
+        if v.get("backup_binlog_enabled") and (not _whole(interval) or not 1 <= int(str(interval)) <= 60):
+            errors.append("backup_binlog_interval_minutes must be a whole number of minutes from 1 to 60, not %s (it "
+                          "bounds the work a restore can lose; backup_binlog_enabled: false switches the archiving off)"
+                          % interval)
         if not _whole(v["backup_keep_daily"]) or int(str(v["backup_keep_daily"])) < 1:
             errors.append("backup_keep_daily must be a whole number of at least 1 (the newest set is always kept)")
         for key in ("backup_keep_weekly", "backup_keep_monthly"):
@@ -728,7 +743,9 @@ class Plan(object):
             "benches": benches,
         }
         for entry in plan:
+            benches[entry["name"]]["binlog"] = bool(v["backup_binlog_enabled"])
             if entry.get("engine", v["erpnext_engine"]) == "swarm":
+                benches[entry["name"]]["binlog"] = False
                 self.backup_on_swarm(entry["name"], benches[entry["name"]], swarm)
         enabled = [name for name, spec in benches.items() if spec["enabled"]]
         return {
@@ -770,12 +787,19 @@ class Plan(object):
         kinds = [("backup", "backup", lambda name: benches[name]["on_calendar"])]
         if v["backup_drill_enabled"]:
             kinds.append(("restore-drill", "restore drill", lambda name: v["backup_drill_on_calendar"]))
+        if v["backup_binlog_enabled"]:
+            every = int(str(v["backup_binlog_interval_minutes"]))
+            kinds.append(("binlog", "binary-log shipping",
+                          lambda name: "*-*-* *:00:00" if every == 60 else "*-*-* *:00/%d:00" % every))
         return [{"path": "/etc/systemd/system/erpstack-%s-%s.timer" % (kind, name),
-                 "template_vars": {"timer": {"bench": name, "what": what, "on_calendar": calendar(name),
-                                             "service": "erpstack-%s@%s.service" % (kind, name)}}}
+                 "template_vars": {"timer": dict({"bench": name, "what": what, "on_calendar": calendar(name),
+                                                  "service": "erpstack-%s@%s.service" % (kind, name)},
+                                                 # the shipping interval is the recovery point: no random delay
+                                                 **({"randomized_delay_sec": 0} if kind == "binlog" else {}))}}
                 for kind, what, calendar in kinds for name in enabled
                 # the drill restores through the bench's compose project: not on Swarm yet (docs/swarm.md)
-                if kind == "backup" or benches[name].get("engine", "compose") == "compose"]
+                if kind == "backup" or (benches[name].get("engine", "compose") == "compose"
+                                        and (kind != "binlog" or benches[name]["binlog"]))]
 
     # -- monitoring -----------------------------------------------------------------------------------------------------
     def monitoring_part(self, plan, backup, swarm_benches=()):
@@ -817,7 +841,11 @@ class Plan(object):
             "external_labels": {"host": self.facts["inventory_hostname"]},
             "backup": {"benches": backup["enabled_benches"],
                        "max_age_hours": v["monitoring_backup_max_age_hours"],
-                       "overrides": v["monitoring_backup_max_age_overrides"]},
+                       "overrides": v["monitoring_backup_max_age_overrides"],
+                       # shipping is behind after three missed intervals
+                       "binlog": dict((name, 3 * 60 * int(str(v["backup_binlog_interval_minutes"])))
+                                      for name in backup["enabled_benches"]
+                                      if backup["config"]["benches"][name].get("binlog"))},
             "resources": v["monitoring_resources"],
             "extension": v["monitoring_compose_extension"],
         }

@@ -35,4 +35,7 @@ def monitoring_configuration(settings):
         "blackbox": blackbox_config(settings),
         "probes": probe_targets(settings.get("benches") or [], probe.get("https_port", 443)),
         "backup_benches": backup_ages(settings.get("backup")),
+        # the benches whose binary logs are shipped, and the lag after which shipping is behind
+        "binlog_benches": [{"name": name, "max_lag_seconds": lag}
+                           for name, lag in sorted(((settings.get("backup") or {}).get("binlog") or {}).items())],
     }

@@ -26,6 +26,8 @@ ROLE = os.path.join(ROOT, "roles", "monitoring")
 TEMPLATE = "alerts.yml.j2"
 # as the role computes them (plugins/plugin_utils/monitoring.py: backup_ages): hours as floats
 BENCHES = [{"name": "alpha", "max_age_hours": 26.0}, {"name": "beta", "max_age_hours": 50.0}]
+# the benches whose binary logs are shipped (monitoring_stack.py): alpha and beta every 5 minutes, behind after 15
+BINLOG_BENCHES = [{"name": "alpha", "max_lag_seconds": 900}, {"name": "beta", "max_lag_seconds": 900}]
 ANSIBLE_MANAGED = "Ansible managed"
 
 
@@ -41,6 +43,7 @@ def variables(benches=None, alerts_extension=None):
         context["monitoring_alerts_extension"] = alerts_extension
     context["_monitoring_alerts"] = dict(context["monitoring_alerts"], **context["monitoring_alerts_extension"])
     context["_monitoring_backup_benches"] = BENCHES if benches is None else benches
+    context["_monitoring_binlog_benches"] = BINLOG_BENCHES if benches is None else []
     context["ansible_managed"] = ANSIBLE_MANAGED
     return context
 

@@ -107,6 +107,13 @@ def test_one_max_age_recording_rule_per_scheduled_bench():
     assert {rule["record"] for rule in rules(document) if "record" in rule} == {"erpstack:backup_max_age_seconds"}
 
 
+def test_one_max_lag_recording_rule_per_bench_whose_binary_logs_are_shipped():
+    document = yaml.safe_load(render.render())
+    recorded = [(rule["labels"], rule["expr"]) for rule in rules(document)
+                if rule.get("record") == "erpstack:binlog_max_lag_seconds"]
+    assert recorded == [({"bench": "alpha"}, "vector(900)"), ({"bench": "beta"}, "vector(900)")]
+
+
 def test_no_scheduled_bench_leaves_the_alerts():
     document = yaml.safe_load(render.render(benches=[]))
     assert not [rule for rule in rules(document) if "record" in rule]
@@ -128,13 +135,14 @@ def test_every_threshold_is_used_and_no_other_variable():
         "keys of monitoring_alerts the template does not use, or uses without a default"
     variables = jinja2.meta.find_undeclared_variables(render.environment().parse(source))
     assert variables == {"ansible_managed", "_monitoring_alerts", "_monitoring_backup_benches",
-                         "monitoring_backup_max_age_hours"}
+                         "_monitoring_binlog_benches", "monitoring_backup_max_age_hours"}
 
 
 def test_ansible_renders_what_the_tests_render(tmp_path):
     """The promtool tests run on plain Jinja2's rendering: Ansible's template module must produce the same rules."""
     context = render.variables()
-    extra = {key: context[key] for key in ("_monitoring_alerts", "_monitoring_backup_benches")}
+    extra = {key: context[key] for key in ("_monitoring_alerts", "_monitoring_backup_benches",
+                                           "_monitoring_binlog_benches")}
     (tmp_path / "vars.json").write_text(json.dumps(extra))
     dest = tmp_path / "alerts.yml"
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1",

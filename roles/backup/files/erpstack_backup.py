@@ -949,8 +949,10 @@ class Backup:
         with open(os.path.join(target, "backup.xb"), "wb") as out:
             run(argv, "mariadb-backup", stdin=(bench.backup_password() + "\n").encode(), stdout=out)
         checkpoints = run(bench.compose("exec", "-T", "db", "sh", "-c",
-                                        'cat "$1/xtrabackup_checkpoints"; rm -rf "$1"', "sh", lsndir),
+                                        'cat "$1/xtrabackup_checkpoints"; echo "#info"; cat "$1/xtrabackup_info" '
+                                        '2>/dev/null; rm -rf "$1"', "sh", lsndir),
                           "reading the backup's checkpoints")
+        checkpoints, _sep, info = checkpoints.partition("#info\n")
         with open(os.path.join(target, "xtrabackup_checkpoints"), "w") as f:
             f.write(checkpoints)
         for entry in os.listdir(target):
@@ -964,6 +966,14 @@ class Backup:
             lineage["full"] = manifest["set"]
         manifest["mariadb"] = {"file": "mariadb/backup.xb", "from_lsn": values.get("from_lsn"),
                                "to_lsn": values["to_lsn"], "backup_type": values.get("backup_type")}
+        # where the binary logs take over from this set (a point-in-time restore replays them from here)
+        position = re.search(r"^binlog_pos = filename '([^']+)', position '(\d+)'(?:, GTID of the last change '([^']*)')?",
+                             info, re.M)
+        if position:
+            manifest["mariadb"]["binlog"] = {"file": position.group(1), "position": int(position.group(2)),
+                                             "gtid": position.group(3) or "",
+                                             "lineage": (read_json(os.path.join(self.config["state_dir"], "%s-binlog.json"
+                                                                                % bench.name), {}) or {}).get("lineage")}
 
     def prune(self, name, store=None, dry_run=False):
         store = store or Store(self.config, name)
@@ -1446,6 +1456,176 @@ class Drill:
             "removing the scratch site's database", admin=True)
 
 
+class Binlog:
+    """The database's binary logs of one bench, copied off the server as each one closes, then offsite with restic.
+
+    Every run closes the current file (``FLUSH BINARY LOGS``), so a run ships everything written before it: the
+    recovery point is the run interval. Files go to ``BACKUP_DIR/BENCH/binlog/LINEAGE/`` (0600): a lineage is one
+    server's numbering, and a new one starts when the server's numbering went back (a physical restore, a new
+    server), so a file is never confused with an older one of the same name. Local copies are kept back to the
+    oldest complete set; offsite, the newest snapshot (tag ``erpstack-binlog``) holds every kept file. Runs take a
+    lock of their own: a long backup run does not hold the shipping back.
+    """
+
+    DATADIR = "/var/lib/mysql"
+
+    def __init__(self, context):
+        self.context = context
+        self.config = context.config
+        self.restic = context.restic
+
+    def state_path(self, name):
+        return os.path.join(self.config["state_dir"], "%s-binlog.json" % name)
+
+    @contextlib.contextmanager
+    def lock(self, name):
+        os.makedirs(self.config["state_dir"], exist_ok=True)
+        with open(os.path.join(self.config["state_dir"], "%s-binlog.lock" % name), "w") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise BackupError("another binary-log run of bench %s is running" % name) from None
+            yield
+
+    @staticmethod
+    def number(filename):
+        return int(filename.rsplit(".", 1)[1])
+
+    def ship(self, name):
+        bench = self.context.bench(name)
+        if not bench.spec.get("binlog"):
+            raise BackupError("bench %s does not archive its binary logs (backup_binlog_enabled, Compose benches)"
+                              % name)
+        state = read_json(self.state_path(name), {}) or {}
+        started = time.time()
+        with self.lock(name):
+            try:
+                shipped = self._ship(bench, state)
+                state["run"] = {"success": 1, "ended": int(time.time()), "duration": round(time.time() - started, 3)}
+                state["last_success"] = int(time.time())
+                log("bench %s: %d binary log(s) shipped (%d bytes)" % (name, len(shipped), sum(
+                    state["files"][f]["bytes"] for f in shipped)))
+                return shipped
+            except BackupError:
+                state["run"] = {"success": 0, "ended": int(time.time()), "duration": round(time.time() - started, 3)}
+                raise
+            finally:
+                os.makedirs(self.config["state_dir"], exist_ok=True)
+                write_json_atomic(self.state_path(name), state, 0o644)
+                self.metrics(name, state)
+
+    def _ship(self, bench, state):
+        bench.db_query("FLUSH BINARY LOGS", "closing the current binary log")
+        listed = [row[0] for row in bench.db_query("SHOW BINARY LOGS", "listing the binary logs") if row]
+        if not listed:
+            raise BackupError("the server keeps no binary log: log_bin is off (the erpnext role sets it)")
+        files = state.setdefault("files", {})
+        lineage = state.get("lineage")
+        shipped_here = [f for f, meta in files.items() if meta["lineage"] == lineage]
+        if lineage is None or (shipped_here and max(map(self.number, listed)) < max(map(self.number, shipped_here))):
+            # a first run, or a server whose numbering went back: a new lineage
+            lineage = set_name(utcnow())
+            state["lineage"] = lineage
+            log("bench %s: binary-log lineage %s starts at %s" % (bench.name, lineage, listed[0]))
+        directory = os.path.join(self.config["backup_dir"], bench.name, "binlog", lineage)
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        new = []
+        # the last file is the one the server writes now: every other one is closed
+        for filename in listed[:-1]:
+            key = "%s/%s" % (lineage, filename)
+            if key in files:
+                continue
+            path = os.path.join(directory, filename)
+            partial = os.path.join(directory, "." + filename + ".partial")
+            with open(partial, "wb") as out:
+                run(bench.compose("exec", "-T", "db", "cat", "%s/%s" % (self.DATADIR, filename)),
+                    "copying the binary log %s" % filename, stdout=out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(partial, 0o600)
+            os.replace(partial, path)
+            files[key] = {"lineage": lineage, "bytes": os.path.getsize(path), "sha256": sha256_file(path),
+                          "shipped": int(time.time())}
+            new.append(key)
+        self._prune(bench, state)
+        if self.restic.enabled and (new or state.get("offsite", {}).get("success") != 1):
+            off = state.setdefault("offsite", {})
+            try:
+                self.restic.ensure_repository()
+                out = self.restic.run("backup of the binary logs", "backup", "--json", "--host", self.config["host"],
+                                      "--tag", "erpstack-binlog", "--tag", "bench=" + bench.name,
+                                      os.path.join(bench.name, "binlog"), cwd=self.config["backup_dir"])
+                added = 0
+                for line in out.splitlines():
+                    with contextlib.suppress(ValueError):
+                        msg = json.loads(line)
+                        if msg.get("message_type") == "summary":
+                            added = int(msg.get("data_added", 0))
+                off.update({"success": 1, "last_success": int(time.time()), "data_added": added})
+                off["bytes_total"] = int(off.get("bytes_total", 0)) + added
+                if time.time() - off.get("forgotten", 0) >= 86400:
+                    # the newest snapshot holds every kept file: older ones only hold pruned files
+                    self.restic.run("forget of the binary logs", "forget", "--tag",
+                                    "erpstack-binlog,bench=" + bench.name, "--host", self.config["host"],
+                                    "--keep-last", "1", "--keep-within", "1d", "--prune")
+                    off["forgotten"] = int(time.time())
+            except BackupError:
+                off["success"] = 0
+                raise
+        return new
+
+    def _prune(self, bench, state):
+        """Local copies older than the oldest complete set are no use to any restore."""
+        sets = Store(self.config, bench.name).sets()
+        if not sets:
+            return
+        oldest = set_time(next(iter(sets))).timestamp()
+        for key, meta in sorted(state["files"].items()):
+            if meta["shipped"] < oldest - 3600:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(os.path.join(self.config["backup_dir"], bench.name, "binlog", key))
+                del state["files"][key]
+
+    def metrics(self, name, state):
+        lines = []
+        labels = '{bench="%s"}' % name
+
+        def metric(metric_name, help_text, value):
+            lines.extend(["# HELP %s %s" % (metric_name, help_text), "# TYPE %s gauge" % metric_name,
+                          "%s%s %s" % (metric_name, labels, value)])
+        run_state = state.get("run") or {}
+        if run_state:
+            metric("erpstack_binlog_last_run_success", "1 if the last binary-log run of the bench succeeded, else 0.",
+                   run_state["success"])
+            metric("erpstack_binlog_last_run_timestamp_seconds", "When the last binary-log run of the bench ended.",
+                   run_state["ended"])
+        if state.get("last_success"):
+            metric("erpstack_binlog_last_success_timestamp_seconds",
+                   "When the bench's binary logs were last shipped: every change before it is off the server.",
+                   state["last_success"])
+        files = state.get("files") or {}
+        metric("erpstack_binlog_files", "Binary logs kept on the host.", len(files))
+        metric("erpstack_binlog_bytes", "Bytes of the binary logs kept on the host.",
+               sum(meta["bytes"] for meta in files.values()))
+        off = state.get("offsite") or {}
+        if off:
+            metric("erpstack_binlog_offsite_last_run_success", "1 if the last offsite copy of the binary logs "
+                   "succeeded, else 0.", off.get("success", 0))
+            if off.get("last_success"):
+                metric("erpstack_binlog_offsite_last_success_timestamp_seconds",
+                       "When the binary logs were last copied offsite.", off["last_success"])
+                metric("erpstack_binlog_offsite_data_added_bytes_total",
+                       "Bytes the offsite copies of the binary logs added to the repository.",
+                       off.get("bytes_total", 0))
+        directory = self.config["textfile_dir"]
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".erpstack_binlog_")
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, os.path.join(directory, "erpstack_binlog_%s.prom" % name))
+
+
 class Tool:
     """The command line's view: one context, and backup, restore and drill over it."""
 
@@ -1460,6 +1640,7 @@ class Tool:
         self.fetch, self.restore = restores.fetch, restores.run
         self.drill = Drill(self.context).run
         self.refresh = Refresh(self.context).run
+        self.ship_binlogs = Binlog(self.context).ship
 
 
 # --- command line ---------------------------------------------------------------------------------------------
@@ -1516,6 +1697,8 @@ def main(argv=None):
     p = sub.add_parser("run", help="back up a bench, apply retention, copy offsite, write metrics")
     p.add_argument("bench")
     p.add_argument("--no-offsite", action="store_true")
+    p = sub.add_parser("binlog", help="ship the bench's closed binary logs to the host and offsite, write metrics")
+    p.add_argument("bench")
     p = sub.add_parser("list", help="the bench's complete sets (JSON)")
     p.add_argument("bench")
     p.add_argument("--offsite", action="store_true", help="list the restic repository's sets instead")
@@ -1557,6 +1740,8 @@ def main(argv=None):
             print("%s: %d benches" % (args.config, len(config["benches"])))
         elif args.command == "run":
             tool.backup(args.bench, offsite=not args.no_offsite)
+        elif args.command == "binlog":
+            tool.ship_binlogs(args.bench)
         elif args.command == "list":
             tool.bench(args.bench)
             if args.offsite:

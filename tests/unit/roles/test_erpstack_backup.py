@@ -739,3 +739,134 @@ def test_restic_errors_name_neither_the_repository_nor_a_credential(tmp_path, mo
     message = str(raised.value)
     assert message == ("restic snapshots failed (exit 1): Fatal: unable to open config file: <restic repository>/config "
                        "(key <restic credential>)")
+
+
+# --- binary-log shipping --------------------------------------------------------------------------------------
+
+class BinlogServer(object):
+    """subprocess.run for the shipping: a server whose binary logs are ``files`` (name -> bytes, the last one open);
+    FLUSH BINARY LOGS opens a new one. restic answers when the repository is configured."""
+
+    def __init__(self, project, files):
+        self.compose = ["docker", "compose", "--ansi", "never", "--project-directory", project]
+        self.files = dict(files)
+        self.calls = []
+
+    def __call__(self, argv, **kwargs):
+        self.calls.append(list(argv))
+        if argv[:len(self.compose) + 3] == self.compose + ["exec", "-T", "db"]:
+            rest = argv[len(self.compose) + 3:]
+            if rest[0] == "cat":
+                kwargs["stdout"].write(self.files[os.path.basename(rest[1])])
+                return subprocess.CompletedProcess(argv, 0, None, b"")
+            sql = rest[-1]
+            assert kwargs["input"] == "backup-secret\n"  # the password on standard input, never an argument
+            if sql == "FLUSH BINARY LOGS":
+                last = max(self.files)
+                self.files["mariadb-bin.%06d" % (int(last.rsplit(".", 1)[1]) + 1)] = b""
+                return subprocess.CompletedProcess(argv, 0, "", "")
+            if sql == "SHOW BINARY LOGS":
+                out = "".join("%s\t%d\n" % (name, len(data)) for name, data in sorted(self.files.items()))
+                return subprocess.CompletedProcess(argv, 0, out, "")
+        if argv[0] == "restic":
+            if argv[1] == "backup":
+                return subprocess.CompletedProcess(argv, 0, json.dumps(
+                    {"message_type": "summary", "data_added": 123}) + "\n", "")
+            return subprocess.CompletedProcess(argv, 0, "", "")
+        raise AssertionError("unexpected command %r" % (argv,))
+
+
+@pytest.fixture
+def binlog_config(config, tmp_path):
+    config["benches"]["alpha"]["binlog"] = True
+    secrets = tmp_path / "alpha" / "secrets"
+    secrets.mkdir(parents=True)
+    (secrets / "db_backup_password").write_text("backup-secret")
+    return config
+
+
+def test_shipping_copies_every_closed_binary_log_once_and_never_the_open_one(binlog_config, monkeypatch):
+    server = BinlogServer(binlog_config["benches"]["alpha"]["project_dir"],
+                          {"mariadb-bin.000001": b"one", "mariadb-bin.000002": b"two"})
+    monkeypatch.setattr(eb.subprocess, "run", server)
+    tool = eb.Tool(binlog_config)
+    first = tool.ship_binlogs("alpha")
+    # the flush closed 000002: both are shipped, 000003 (open) is not
+    assert [key.split("/")[1] for key in first] == ["mariadb-bin.000001", "mariadb-bin.000002"]
+    lineage = first[0].split("/")[0]
+    directory = os.path.join(binlog_config["backup_dir"], "alpha", "binlog", lineage)
+    assert sorted(os.listdir(directory)) == ["mariadb-bin.000001", "mariadb-bin.000002"]
+    assert open(os.path.join(directory, "mariadb-bin.000002"), "rb").read() == b"two"
+    assert oct(os.stat(os.path.join(directory, "mariadb-bin.000001")).st_mode & 0o777) == "0o600"
+    server.files["mariadb-bin.000003"] = b"three"
+    second = tool.ship_binlogs("alpha")
+    assert second == ["%s/mariadb-bin.000003" % lineage]
+    with open(os.path.join(binlog_config["textfile_dir"], "erpstack_binlog_alpha.prom")) as f:
+        text = f.read()
+    assert 'erpstack_binlog_last_run_success{bench="alpha"} 1' in text
+    assert 'erpstack_binlog_files{bench="alpha"} 3' in text
+    assert 'erpstack_binlog_bytes{bench="alpha"} 11' in text
+    assert "erpstack_binlog_last_success_timestamp_seconds" in text
+
+
+def test_a_server_whose_numbering_went_back_starts_a_new_lineage(binlog_config, monkeypatch):
+    server = BinlogServer(binlog_config["benches"]["alpha"]["project_dir"],
+                          {"mariadb-bin.000007": b"old", "mariadb-bin.000008": b""})
+    monkeypatch.setattr(eb.subprocess, "run", server)
+    tool = eb.Tool(binlog_config)
+    old = tool.ship_binlogs("alpha")
+    # a physical restore: a new data directory, numbered from 1 again
+    server.files = {"mariadb-bin.000001": b"new"}
+    monkeypatch.setattr(eb, "utcnow", lambda: datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc))
+    new = tool.ship_binlogs("alpha")
+    assert new == ["20300101T000000Z/mariadb-bin.000001"]
+    assert old[0].split("/")[0] != "20300101T000000Z"
+
+
+def test_shipping_copies_offsite_with_its_own_tag_and_counts_the_bytes(binlog_config, monkeypatch, tmp_path):
+    for name in ("password", "repository"):
+        (tmp_path / name).write_text("x")
+    binlog_config["restic"] = {"enabled": True, "password_file": str(tmp_path / "password"),
+                               "repository_file": str(tmp_path / "repository")}
+    server = BinlogServer(binlog_config["benches"]["alpha"]["project_dir"], {"mariadb-bin.000001": b"one"})
+    monkeypatch.setattr(eb.subprocess, "run", server)
+    eb.Tool(binlog_config).ship_binlogs("alpha")
+    backups = [c for c in server.calls if c[:2] == ["restic", "backup"]]
+    assert backups == [["restic", "backup", "--json", "--host", "h1", "--tag", "erpstack-binlog", "--tag",
+                        "bench=alpha", "alpha/binlog"]]
+    assert any(c[:2] == ["restic", "forget"] and "erpstack-binlog,bench=alpha" in c for c in server.calls)
+    with open(os.path.join(binlog_config["textfile_dir"], "erpstack_binlog_alpha.prom")) as f:
+        assert 'erpstack_binlog_offsite_data_added_bytes_total{bench="alpha"} 123' in f.read()
+
+
+def test_a_failed_shipping_run_is_a_metric_and_a_clear_error(binlog_config, monkeypatch):
+    def down(argv, **kwargs):
+        return subprocess.CompletedProcess(argv, 1, "", "ERROR 2002 (HY000): Can't connect to server on 'db'")
+    monkeypatch.setattr(eb.subprocess, "run", down)
+    with pytest.raises(eb.BackupError, match="closing the current binary log failed"):
+        eb.Tool(binlog_config).ship_binlogs("alpha")
+    with open(os.path.join(binlog_config["textfile_dir"], "erpstack_binlog_alpha.prom")) as f:
+        assert 'erpstack_binlog_last_run_success{bench="alpha"} 0' in f.read()
+
+
+def test_a_bench_without_binary_logs_is_refused(config):
+    with pytest.raises(eb.BackupError, match="bench alpha does not archive its binary logs"):
+        eb.Tool(config).ship_binlogs("alpha")
+
+
+def test_binlog_metrics_golden(config):
+    state = {
+        "run": {"ended": 1764037800, "success": 1, "duration": 1.5}, "last_success": 1764037800,
+        "files": {"20251125T000000Z/mariadb-bin.000001": {"lineage": "20251125T000000Z", "bytes": 4096,
+                                                          "sha256": "x", "shipped": 1764037500}},
+        "offsite": {"success": 1, "last_success": 1764037801, "data_added": 512, "bytes_total": 2048},
+    }
+    eb.Binlog(eb.Context(config)).metrics("alpha", state)
+    with open(os.path.join(config["textfile_dir"], "erpstack_binlog_alpha.prom")) as f:
+        text = f.read()
+    golden = os.path.join(os.path.dirname(__file__), "golden", "erpstack_binlog_alpha.prom")
+    if os.environ.get("ERPSTACK_UPDATE_GOLDENS"):
+        with open(golden, "w") as f:
+            f.write(text)
+    with open(golden) as f:
+        assert text == f.read()

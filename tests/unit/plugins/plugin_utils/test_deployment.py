@@ -152,10 +152,37 @@ def test_the_backup_timers_follow_the_scheduler_and_the_enabled_benches():
         {"path": "/etc/systemd/system/erpstack-restore-drill-shop.timer", "template_vars": {"timer": {
             "bench": "shop", "what": "restore drill", "on_calendar": "Sun *-*-* 05:00:00",
             "service": "erpstack-restore-drill@shop.service"}}},
+        {"path": "/etc/systemd/system/erpstack-binlog-main.timer", "template_vars": {"timer": {
+            "bench": "main", "what": "binary-log shipping", "on_calendar": "*-*-* *:00/5:00",
+            "service": "erpstack-binlog@main.service", "randomized_delay_sec": 0}}},
+        {"path": "/etc/systemd/system/erpstack-binlog-shop.timer", "template_vars": {"timer": {
+            "bench": "shop", "what": "binary-log shipping", "on_calendar": "*-*-* *:00/5:00",
+            "service": "erpstack-binlog@shop.service", "randomized_delay_sec": 0}}},
     ]
-    no_drill = deployment_plan(inventory(backup_drill_enabled=False, backup_benches={"shop": {"enabled": False}}),
-                               FACTS)
+    no_drill = deployment_plan(inventory(backup_drill_enabled=False, backup_benches={"shop": {"enabled": False}},
+                                         backup_binlog_enabled=False), FACTS)
     assert [t["path"] for t in no_drill["backup"]["timers"]] == ["/etc/systemd/system/erpstack-backup-main.timer"]
+    hourly = deployment_plan(inventory(backup_binlog_interval_minutes=60), FACTS)["backup"]["timers"]
+    assert hourly[-1]["template_vars"]["timer"]["on_calendar"] == "*-*-* *:00:00"
+
+
+def test_the_binary_log_is_on_for_compose_benches_and_shipped_at_the_interval():
+    plan = deployment_plan(inventory(), FACTS)
+    settings = plan["benches"][0]["mariadb"]["settings"]
+    assert {k: settings[k] for k in ("log_bin", "binlog_format", "sync_binlog", "server_id")} == {
+        "log_bin": "mariadb-bin", "binlog_format": "ROW", "sync_binlog": 1, "server_id": 1}
+    assert "log_bin = mariadb-bin" in plan["benches"][0]["mariadb"]["cnf"]
+    assert plan["backup"]["config"]["benches"]["main"]["binlog"] is True
+    off = deployment_plan(inventory(backup_binlog_enabled=False), FACTS)
+    assert off["backup"]["config"]["benches"]["main"]["binlog"] is False
+    assert "log_bin" not in off["benches"][0]["mariadb"]["settings"]
+
+
+@pytest.mark.parametrize("interval", [0, 61, -5])
+def test_a_binlog_interval_outside_1_to_60_minutes_is_refused(interval):
+    with pytest.raises(PlanError, match=r"backup_binlog_interval_minutes must be a whole number of minutes from 1 to "
+                                        r"60, not %s" % interval):
+        deployment_plan(inventory(backup_binlog_interval_minutes=interval), FACTS)
     assert deployment_plan(inventory(backup_scheduler="cron"), FACTS)["backup"]["timers"] == []
 
 

@@ -136,7 +136,7 @@ def test_golden_compose_two_benches(config):
 
 
 def test_the_result_has_every_document(config):
-    assert sorted(config) == ["backup_benches", "blackbox", "compose", "probes", "prometheus"]
+    assert sorted(config) == ["backup_benches", "binlog_benches", "blackbox", "compose", "probes", "prometheus"]
     assert config["backup_benches"] == [{"name": "alpha", "max_age_hours": 26.0}, {"name": "beta", "max_age_hours": 26.0}]
 
 
