@@ -21,6 +21,7 @@ import ipaddress
 import re
 
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import BenchSpecError
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.hardening import DEFAULTS as HARDENING_DEFAULTS
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import (
     REDIS_SECRET_FILES,
     configurator_script,
@@ -501,7 +502,10 @@ def _swarm_service(bench, name, service, spec):
             volumes.append(entry)
         else:
             volumes.append(volume)
-    _tmpfs(volumes, service.get("tmpfs") or [])
+    # not the hardening's: a Swarm task's tmpfs takes no owner (root's, 0755: nginx as frappe could not write its
+    # conf.d) and the root stays writable on Swarm anyway
+    added = set(HARDENING_DEFAULTS.get(name, {}).get("tmpfs", []))
+    _tmpfs(volumes, [t for t in service.get("tmpfs") or [] if t not in added and not t.endswith(":mode=1777")])
     if volumes:
         out["volumes"] = volumes
     out["networks"] = list(service.get("networks") or [])
