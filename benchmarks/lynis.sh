@@ -20,6 +20,7 @@ teardown() { docker rm -f -v "$target" >/dev/null 2>&1 || true; molecule destroy
 trap teardown EXIT
 off=$out/hardening-off.yml
 {
+  echo "---"
   echo "docker_firewall_enabled: false"
   echo "docker_daemon_options_extension: {icc: true, userland-proxy: true, no-new-privileges: false}"
   echo "erpnext_container_hardening:"
