@@ -30,6 +30,11 @@
 #    a full mariadb-backup directory each day; a full on day 0 and `--incremental-basedir=<full>` on day 1. The
 #    incremental chain is then restored (--prepare on the full, --prepare --incremental-dir) and compared with the
 #    source after the day.
+# C. Point in time: the source writes the role's binary log (row events, sync_binlog = 1). The day's binary logs go
+#    to a fourth repository (a copy of the full one after day 0): the offsite bytes of a day of binary logs, alone and
+#    over a week with a weekly full. The day-0 physical restore then replays them (mariadb-binlog | mariadb, on a
+#    server that writes its own binary log as the bench's does) and is compared with the source after the day: the
+#    replay speed, and its exactness.
 # The host's page cache is not dropped (no privileges): see the note printed under the tables.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,6 +52,9 @@ out=$root/benchmarks/results/backup_restore-$(date +%Y%m%dT%H%M%S)
 mkdir -p "$out"
 cnf=$out/erpstack.cnf gen_cnf=$out/generate.cnf
 "$root/.venv/bin/python" "$root/benchmarks/render_cnf.py" "$MEM" >"$cnf"
+binlog_cnf=$out/binlog.cnf
+"$root/.venv/bin/python" "$root/benchmarks/render_cnf.py" --binlog >"$binlog_cnf"
+binlog_args=(-v "$binlog_cnf:/etc/mysql/mariadb.conf.d/99-zz-binlog.cnf:ro")
 # generation only: everything in memory, no durability; the measured servers never see this file
 printf '%s\n' '[mariadbd]' 'innodb_buffer_pool_size = 4G' 'innodb_log_file_size = 1G' 'innodb_flush_log_at_trx_commit = 0' \
   'innodb_doublewrite = 0' >"$gen_cnf"
@@ -257,7 +265,7 @@ phase "generated $gl_n tabGL Entry + $ver_n tabVersion rows, $(mb "$size") MiB o
 stop_db "$src"
 
 # ---------------------------------------------------------------------------------------------------------- A: backups
-s=$(start_db "$src" "$src" "$MEM")
+s=$(start_db "$src" "$src" "$MEM" "${binlog_args[@]}")
 r=$(sql "$src" -e "SELECT ROUND(SUM(data_length) / 1048576), ROUND(SUM(index_length) / 1048576)
   FROM information_schema.TABLES WHERE table_schema = '$db'")
 read -r data_mb index_mb <<<"$r"
@@ -323,6 +331,8 @@ stop_db "$native"; docker volume rm "$native" >/dev/null
 pct() { awk -v n="$1" -v p="$2" 'BEGIN { r = int(n * p / 100); if (r < 1) r = 1; print r }'; }  # at least one row
 gl_new=$(pct "$gl_n" "$DAY_NEW_PCT") ver_new=$(pct "$ver_n" "$DAY_NEW_PCT")
 gl_upd=$(pct "$gl_n" "$DAY_UPDATE_PCT") ver_upd=$(pct "$ver_n" "$DAY_UPDATE_PCT")
+# the day's changes start a binary log of their own: replayed on the day-0 restore, they make the day-1 state
+day_binlog=$(sql "$src" -e "FLUSH BINARY LOGS; SHOW MASTER STATUS" | cut -f1)
 start=$(now)
 { gl_sql $((gl_n + 1)) $((gl_n + gl_new)); version_sql $((ver_n + 1)) $((ver_n + ver_new)); } | sql "$src"
 # updates: a cancellation of ledger rows, a touched Version row; rows picked at random over the whole table
@@ -347,6 +357,13 @@ sql "$src" -e "SET GLOBAL innodb_max_dirty_pages_pct = DEFAULT, GLOBAL innodb_ma
 phase "dirty pages written back and purge done in $(since "$start") s (left: $dirty dirty pages, history length $history)"
 fp1=$(fingerprint "$src")
 echo "$fp1" >"$out/fingerprint-day1.txt"
+# close the day's binary logs and copy them off the server, as the shipping does
+sql "$src" -e "FLUSH BINARY LOGS"
+day_logs=$(sql "$src" -e "SHOW BINARY LOGS" | cut -f1 | awk -v f="$day_binlog" '$0 >= f' | sed '$d' | tr '\n' ' ')
+docker run --rm --name "$id-cp" -v "$src:/var/lib/mysql:ro" -v "$phys:/backup" --entrypoint bash "$DB_IMAGE" -c \
+  'mkdir -p /backup/binlog1 && cd /var/lib/mysql && cp $1 /backup/binlog1/ && sync /backup/binlog1/*' _ "$day_logs"
+binlog1=$(du_b "$phys" binlog1)
+phase "the day's binary logs: $day_logs($(mb "$binlog1") MiB)"
 
 native_backup1_s=$(run_timed "$out/native-backup-day1.log" "$DB_IMAGE" "$dump_cmd >/dumps/day1-database.sql.gz; sync /dumps/day1-database.sql.gz" -v "$dumps:/dumps")
 full1_s=$(run_timed "$out/fast-backup-day1.log" "$DB_IMAGE" "mariadb-backup --backup --target-dir=/backup/full1 $mbk_conn; find /backup/full1 -type f -exec sync {} +" \
@@ -357,7 +374,9 @@ dump1=$(du_b "$dumps" day1-database.sql.gz) full1=$(du_b "$phys" full1) inc1=$(d
 docker run --rm --name "$id-du" -v "$phys:/backup:ro" --entrypoint sh "$DB_IMAGE" -c \
   'cd /backup && du -ab full1 inc1 | sort -k2' >"$out/day1-backup-files.txt"
 phase "day 1 backups: dump $native_backup1_s s $(mb "$dump1") MiB, full $full1_s s $(mb "$full1") MiB, incremental $inc1_s s $(mb "$inc1") MiB"
-for spec in native:/dumps/day1-database.sql.gz full:/backup/full1 incr:/backup/inc1; do
+docker run --rm --name "$id-restic" -v "$repos:/repos" --entrypoint cp "$RESTIC_IMAGE" -a /repos/full /repos/binlog
+added_of[binlog/0]=${added_of[full/0]} growth_of[binlog/0]=${growth_of[full/0]} took_of[binlog/0]=${took_of[full/0]}
+for spec in native:/dumps/day1-database.sql.gz full:/backup/full1 incr:/backup/inc1 binlog:/backup/binlog1; do
   r=$(restic_backup "${spec%%:*}" "${spec#*:}"); read -r a g d _ <<<"$r"
   added_of[${spec%%:*}/1]=$a growth_of[${spec%%:*}/1]=$g took_of[${spec%%:*}/1]=$d
   phase "restic day 1, ${spec%%:*}: data_added $(mb "$a") MiB, repository +$(mb "$g") MiB, $d s"
@@ -382,8 +401,9 @@ phys_restore() {  # server-name log-prefix: copy-back of /backup/full0 into a ne
     "mariadb-backup --copy-back --target-dir=/backup/full0 --datadir=/var/lib/mysql; find /var/lib/mysql -type f -exec sync {} +" \
     -v "$name:/var/lib/mysql" -v "$phys:/backup" -v "$cnf:/etc/mysql/mariadb.conf.d/99-erpstack.cnf:ro")
   # copy-back runs as root here and leaves root-owned files: the entrypoint chowns them to mysql before it starts
-  # the server (the official image does the same); a server started any other way needs `chown -R mysql:` first
-  start_s=$(start_db "$name" "$name" "$MEM")
+  # the server (the official image does the same); a server started any other way needs `chown -R mysql:` first.
+  # It writes its binary log as the bench's server does (a replay onto it logs every event again).
+  start_s=$(start_db "$name" "$name" "$MEM" "${binlog_args[@]}")
 }
 prep_s=$(run_timed "$out/fast-prepare.log" "$DB_IMAGE" \
   "mariadb-backup --prepare --target-dir=/backup/full0; find /backup/full0 -type f -exec sync {} +" -v "$phys:/backup")
@@ -392,6 +412,16 @@ fast_copy_s=$copy_s fast_start_s=$start_s
 fast_restore_s=$(awk -v a="$prep_s" -v b="$fast_copy_s" -v c="$fast_start_s" 'BEGIN { printf "%.1f", a + b + c }')
 fp_fast=$(fingerprint "$id-fast")
 phase "fast restore: prepare $prep_s s + copy-back $fast_copy_s s + start $fast_start_s s = $fast_restore_s s"
+
+# ---------------------------------------------------------------------------------------------------------- C: replay
+# the day-0 restore, then the day's binary logs, decoded first (as the restore does) and applied in one session
+replay_files=$(for f in $day_logs; do printf '/backup/binlog1/%s ' "$f"; done)
+decode_s=$(run_timed "$out/binlog-decode.log" "$DB_IMAGE" "mariadb-binlog $replay_files >/backup/replay.sql; sync /backup/replay.sql" \
+  -v "$phys:/backup")
+replay_sql=$(du_b "$phys" replay.sql)
+replay_s=$(run_timed "$out/binlog-replay.log" "$DB_IMAGE" "mariadb -h $id-fast -uroot -p$pw </backup/replay.sql" -v "$phys:/backup:ro")
+fp_replay=$(fingerprint "$id-fast")
+phase "binary-log replay onto the day-0 restore: decode $decode_s s ($(mb "$replay_sql") MiB of SQL), apply $replay_s s"
 stop_db "$id-fast"; docker volume rm "$id-fast" >/dev/null
 
 # ---------------------------------------------------------------------------------------------------------- B: incremental chain
@@ -409,7 +439,9 @@ stop_db "$id-chain"; docker volume rm "$id-chain" >/dev/null
 mismatch=0
 check() { if [ "$1" = "$2" ]; then echo same; else echo DIFFERENT; fi; }
 c_native=$(check "$fp_native" "$fp0") c_fast=$(check "$fp_fast" "$fp0") c_chain=$(check "$fp_chain" "$fp1")
-[[ "$c_native $c_fast $c_chain" != *DIFFERENT* ]] || mismatch=1
+c_replay=$(check "$fp_replay" "$fp1")
+[[ "$c_native $c_fast $c_chain $c_replay" != *DIFFERENT* ]] || mismatch=1
+echo "$fp_replay" >"$out/fingerprint-replay.txt"
 echo "$fp_native" >"$out/fingerprint-native.txt"; echo "$fp_fast" >"$out/fingerprint-fast.txt"; echo "$fp_chain" >"$out/fingerprint-chain.txt"
 mariadb_version=$(docker run --rm --name "$id-ver" --entrypoint mariadbd "$DB_IMAGE" --version | sed 's/.*Ver \([^ ]*\).*/\1/')
 {
@@ -433,11 +465,12 @@ mariadb_version=$(docker run --rm --name "$id-ver" --entrypoint mariadbd "$DB_IM
   echo "B. Offsite bytes, restic 0.14 (repository v2, compression auto), one local repository per strategy; the day:" \
     "+$DAY_NEW_PCT % rows ($gl_new + $ver_new), $DAY_UPDATE_PCT % updated at random ($gl_updated + $ver_updated)"
   printf '%-44s %12s %12s %9s %12s %12s %9s\n' strategy day0_added day1_added fraction day0_repo day1_repo fraction
-  for st in native full incr; do
+  for st in native full incr binlog; do
     case $st in
       native) label="native: gzipped dump ($(mb "$dump1") MiB)" ;;
       full) label="full: mariadb-backup directory ($(mb "$full1") MiB)" ;;
       incr) label="incremental: --incremental-basedir ($(mb "$inc1") MiB)" ;;
+      binlog) label="binary logs of the day ($(mb "$binlog1") MiB)" ;;
     esac
     printf '%-44s %12s %12s %9s %12s %12s %9s\n' "$label" "$(mb "${added_of[$st/0]}")" "$(mb "${added_of[$st/1]}")" \
       "$(ratio "${added_of[$st/1]}" "${added_of[$st/0]}")" "$(mb "${growth_of[$st/0]}")" "$(mb "${growth_of[$st/1]}")" \
@@ -449,6 +482,17 @@ mariadb_version=$(docker run --rm --name "$id-ver" --entrypoint mariadbd "$DB_IM
     "native ${took_of[native/1]} s, full ${took_of[full/1]} s, incremental ${took_of[incr/1]} s."
   echo "Incremental chain restored (prepare --incremental-dir $chain_prep_s s, copy-back $chain_copy_s s, start" \
     "$chain_start_s s) vs source after the day: $c_chain."
+  echo
+  week_binlog=$(awk -v f="${growth_of[full/1]}" -v b="${growth_of[binlog/1]}" 'BEGIN { print f + 6 * b }')
+  echo "C. Point in time. Offsite per day, repository growth after compression, against a daily full" \
+    "($(mb "${growth_of[full/1]}") MiB): a day of binary logs $(ratio "${growth_of[binlog/1]}" "${growth_of[full/1]}");" \
+    "a week of one full and six days of binary logs $(ratio "$week_binlog" "$(awk -v f="${growth_of[full/1]}" 'BEGIN { print 7 * f }')")" \
+    "(the same week with daily incrementals instead: $(ratio "$(awk -v f="${growth_of[full/1]}" -v i="${growth_of[incr/1]}" \
+    'BEGIN { print f + 6 * i }')" "$(awk -v f="${growth_of[full/1]}" 'BEGIN { print 7 * f }')"))."
+  echo "Replay of the day's $(mb "$binlog1") MiB of binary logs onto the day-0 restore: decode $decode_s s" \
+    "($(mb "$replay_sql") MiB of SQL), apply $replay_s s ($(awk -v b="$binlog1" -v s="$replay_s" \
+    'BEGIN { if (s > 0) printf "%.1f", b / 1048576 / s; else print "nan" }') MiB of binary log per second, into a server" \
+    "that logs it again); result vs source after the day: $c_replay."
   echo
   echo "Reproduce: BENCH_DB_GB=$BENCH_DB_GB NAMES=$NAMES MEM=$MEM CPUS=$CPUS DAY_NEW_PCT=$DAY_NEW_PCT DAY_UPDATE_PCT=$DAY_UPDATE_PCT" \
     "benchmarks/backup_restore.sh   (generation took $gen_s s; whole run $((SECONDS - t0)) s)"

@@ -28,6 +28,10 @@ fi
 # Molecule's destroy removes the targets but not their anonymous volumes (each target's /var/lib/docker, gigabytes of
 # images and bench data): the targets go first with their volumes, then destroy removes the rest (networks, cleanup)
 teardown() {
+  # the collection's own units' journals (backups, drills, binary logs, firewall) outlive the targets, for a failure
+  for t in "${targets[@]}"; do
+    docker exec "$t" journalctl -u 'erpstack-*' --no-pager -o short-iso >"$log/journal-$t.log" 2>/dev/null || rm -f "$log/journal-$t.log"
+  done
   docker rm -f -v "${targets[@]}" >/dev/null 2>&1 || true
   molecule destroy -s "$scenario" >"$log/destroy.log" 2>&1 || true
 }

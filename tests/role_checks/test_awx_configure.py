@@ -117,9 +117,13 @@ def test_every_job_template_names_a_playbook_of_the_project_and_an_inventory():
 
 
 def _playbook_vars(path):
+    """The play variables a playbook declares, and the extra variables its play variables read with a default (a
+    task keyword's name, such as until, cannot be declared)."""
     names = set()
     for play in LOADER.load_from_file(os.path.join(ROOT, path)):
         names.update((play.get("vars") or {}).keys())
+        for value in (play.get("vars") or {}).values():
+            names.update(re.findall(r"\{\{\s*([a-z][a-z0-9_]*)\s*\|\s*default\(", value if isinstance(value, str) else ""))
     return {n for n in names if not n.startswith("_")}
 
 

@@ -49,6 +49,12 @@ def run(tmp_path, playbook, hosts, *extra):
     (["-e", "bench=erpnext", "-e", "site=all", "-e", "set=yesterday"], "set=yesterday"),
     (["-e", "bench=erpnext", "-e", "site=all", "-e", "source=s3"], "source=s3"),
     (["-e", "bench=erpnext", "-e", "site=all", "--check"], "A restore replaces the sites' data; it has no check mode"),
+    (["-e", "bench=erpnext", "-e", "site=all", "-e", "until='2999-01-01 00:00:00'"],
+     "until must be a moment 'YYYY-MM-DD HH:MM:SS' (UTC) not in the future"),
+    (["-e", "bench=erpnext", "-e", "site=all", "-e", "until=yesterday"], "Given: until=yesterday"),
+    (["-e", "bench=erpnext", "-e", "site=all", "-e", '{"until": 5}'], "Given: until=5"),
+    (["-e", "bench=erpnext", "-e", "site=all", "-e", "until=0-1-5", "-e", "set=20261201T000000Z"],
+     "leave set out"),
 ])
 def test_restore_refuses_unclear_requests(tmp_path, extra, message):
     result, calls = run(tmp_path, "restore.yml", ["localhost"], *extra)
@@ -70,6 +76,13 @@ def test_restore_runs_the_tool_with_the_request(tmp_path):
     assert result.returncode == 0, result.stdout
     assert calls == ["restore erpnext --site all --set latest --source offsite --source-host erp1 --no-safety-backup"]
     assert "erpstack-backup: done restore" in result.stdout
+
+
+def test_restore_to_a_point_in_time_passes_until_to_the_tool(tmp_path):
+    result, calls = run(tmp_path, "restore.yml", ["localhost"], "-e", "bench=erpnext", "-e", "site=all",
+                        "-e", "until='2026-12-01 09:41:00'")
+    assert result.returncode == 0, result.stdout
+    assert calls == ["restore erpnext --site all --set latest --source auto --until 2026-12-01 09:41:00"]
 
 
 def test_drill_runs_the_tool_for_the_named_bench(tmp_path):

@@ -96,6 +96,21 @@ def test_beta_was_restored_from_its_incremental_chain(host):
     assert [s["reason"] for s in sets if s["reason"] != "scheduled"] == ["pre-restore"]
 
 
+def test_beta_is_back_at_the_point_in_time(host, truth):
+    """Restored to the moment noted on the source: the records written after its last backup (replayed from the
+    shipped binary logs) are back, those written after the moment are not."""
+    site = site_of(truth, "shop.example.test")
+    jar = login(host, site)
+    out = host.check_output(
+        "curl -sS -m 20 -b %s -H 'Host: %s' -G --data-urlencode 'fields=[\"description\"]' "
+        "--data-urlencode limit_page_length=0 http://127.0.0.1:%s/api/resource/ToDo", jar, site["site"],
+        str(site["port"]))
+    descriptions = [r["description"] for r in json.loads(out)["data"]]
+    assert sum("day3 record" in d for d in descriptions) == 8
+    assert sum("late record" in d for d in descriptions) == 0
+    assert sum("day2 record" in d for d in descriptions) == 10
+
+
 def test_database_accounts_work_with_this_servers_passwords(host):
     """beta's data directory came from the source: its grant tables now hold the fresh server's passwords."""
     health = compose(host, "beta", "ps", "--format", "{{.Service}} {{.Health}}")

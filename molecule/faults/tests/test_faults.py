@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Faults on a converged bench, in order. After each: every long-running service is running (and healthy where it
 has a healthcheck), the site answers, and every ToDo written before the fault is still there. The seconds from the
-fault (or its end) to that state are the figures of docs/reliability.md."""
+fault (or its end) to that state are the figures of docs/reliability.md. Then: the backup volume filled to 100 %, the
+backend killed by the OOM killer, the queue Redis down for 30 s while the scheduler enqueues."""
 
 import json
 import os
@@ -209,3 +210,110 @@ def test_the_database_cut_off_for_60_s_gives_5xx_then_recovers_by_itself(host, w
     assert failed
     FIGURES["db_disconnect_60s"] = {"recovery_s": seconds, "status_during": int(code), "acked": len(acked),
                                     "failed_writes": len(failed)}
+
+
+def logged_since(host, service, since, text):
+    """How many lines of the service's log since ``since`` (a Unix time) contain ``text``."""
+    out = compose(host, "logs --no-color --no-log-prefix --since %d %s" % (int(since), service)).stdout
+    return sum(text in line for line in out.splitlines())
+
+
+def test_a_full_backup_volume_fails_the_backup_clearly_and_the_site_keeps_running(host, writer):
+    start, stop = writer
+    start("backup-volume-full")
+    # the backup directory's own file system, filled to the last block (the host's sets stay under it, untouched)
+    host.run_expect([0], "mount -t tmpfs -o size=4m erpstack-full /var/backups/erpstack && "
+                         "{ dd if=/dev/zero of=/var/backups/erpstack/filler bs=64k 2>/dev/null || true; }")
+    try:
+        assert host.run("df --output=pcent /var/backups/erpstack | tail -n 1").stdout.strip() == "100%"
+        since = time.time()
+        assert host.run("systemctl start erpstack-backup@erpnext.service").rc != 0
+        journal = host.run("journalctl -u erpstack-backup@erpnext.service --since @%d --no-pager -o cat"
+                           % int(since)).stdout
+        failed_line = [line for line in journal.splitlines() if "erpstack-backup: FAILED:" in line]
+        assert failed_line and "bench erpnext: backup failed, previous sets are untouched" in failed_line[0], journal
+        assert "no space left on device" in failed_line[0].lower(), journal
+        assert "Traceback" not in journal
+        metrics = host.run("cat /var/lib/erpstack/textfile/erpstack_backup_erpnext.prom").stdout
+        # the metric BackupFailed fires on (tests/promtool/backups.test.yml)
+        assert 'erpstack_backup_last_run_success{bench="erpnext"} 0' in metrics
+        assert services_ready(host) and site_answers(host)
+    finally:
+        host.run_expect([0], "umount /var/backups/erpstack")
+    acked, failed = stop()
+    seconds = time_to_recovery(host, set(acked), since)
+    assert not host.run("ls -A /var/backups/erpstack/erpnext 2>/dev/null | grep '^.partial-'").stdout
+    FIGURES["backup_volume_full"] = {"all_checks_s": seconds, "acked": len(acked), "failed_writes": len(failed)}
+
+
+def test_a_backend_killed_by_the_oom_killer_is_restarted(host, writer):
+    start, stop = writer
+    start("backend-oom")
+    name = "erpnext-backend-1"
+    limit = int(host.check_output("docker inspect -f '{{.HostConfig.Memory}}' %s", name))
+    assert limit > 0, "the backend has no memory limit"
+    restarts = int(host.check_output("docker inspect -f '{{.RestartCount}}' %s", name))
+    pid = host.check_output("docker inspect -f '{{.State.Pid}}' %s", name)
+    # The kernel kills the process of the container's cgroup with the highest badness: make it the container's main
+    # process (gunicorn's master), as when it grows past the limit itself, so the container dies and restarts.
+    host.run_expect([0], "echo 1000 > /proc/%s/oom_score_adj" % pid)
+    since = time.time()
+    host.run("docker exec %s python3 -c 'b = bytearray(%d)'" % (name, limit + 256 * 1024 * 1024))
+    assert wait_for(lambda: int(host.check_output("docker inspect -f '{{.RestartCount}}' %s", name)) > restarts,
+                    timeout=120, interval=1)
+    events = [line.strip() for line in host.check_output(
+        "docker events --since %d --until %d --filter container=%s --format "
+        "'{{.Action}} {{index .Actor.Attributes \"exitCode\"}}'" % (int(since) - 1, int(time.time()) + 1, name)
+    ).splitlines()]
+    # Docker saw the kernel's OOM kill in the container's cgroup, then the main process die of SIGKILL
+    assert "oom" in [e.split()[0] for e in events if e], events
+    assert "die 137" in events, events
+    acked, failed = stop()
+    seconds = time_to_recovery(host, set(acked), since)
+    # what ContainerRestartLoop counts (cAdvisor's container_start_time_seconds): a new start time
+    FIGURES["backend_oom"] = {"recovery_s": seconds, "memory_limit_mib": limit // 1048576, "acked": len(acked),
+                              "failed_writes": len(failed), "restart_count": restarts + 1}
+
+
+def test_the_queue_redis_down_for_30_s_loses_no_enqueued_job_and_says_so(host):
+    # a tick every 2 s (Frappe's scheduler_tick_interval, common config), workers stopped so the jobs stay queued
+    common = "/home/frappe/frappe-bench/sites/common_site_config.json"
+    edit = ("import json, sys; p = '%s'; c = json.load(open(p)); "
+            "c.update(json.loads(sys.argv[1])) if sys.argv[1] != 'del' else c.pop('scheduler_tick_interval', None); "
+            "json.dump(c, open(p, 'w'), indent=1)" % common)
+    host.run_expect([0], "docker exec -u frappe erpnext-backend-1 python3 -c %s '{\"scheduler_tick_interval\": 2}'"
+                    % json.dumps(edit))
+    try:
+        compose(host, "stop queue-short queue-long")
+        compose(host, "restart scheduler")
+        begun = time.time()
+        assert wait_for(lambda: logged_since(host, "scheduler", begun, "enqueued frappe.scheduler") >= 3, 60, 1)
+        host.run_expect([0], "docker compose --project-directory %s stop redis-queue" % PROJECT_DIR)
+        down = time.time()
+        time.sleep(30)
+        host.run_expect([0], "docker compose --project-directory %s start redis-queue" % PROJECT_DIR)
+        up = time.time()
+        time.sleep(3)
+        compose(host, "stop scheduler")
+        refused = logged_since(host, "scheduler", down, "cannot enqueue")
+        enqueued = logged_since(host, "scheduler", begun, "enqueued frappe.scheduler")
+        during = sum(1 for line in compose(host, "logs --no-color --no-log-prefix --since %d --until %d scheduler"
+                                           % (int(down) + 1, int(up) - 1)).stdout.splitlines()
+                     if "enqueued frappe.scheduler" in line)
+        # every enqueue during the outage failed loudly; none was reported done
+        assert refused >= 3 and during == 0, (refused, during)
+        workers = time.time()
+        compose(host, "start queue-short queue-long")
+
+        def done():
+            return (logged_since(host, "queue-short", workers, "frappe.scheduler (jobs done")
+                    + logged_since(host, "queue-long", workers, "frappe.scheduler (jobs done"))
+        # every job enqueued before the outage (and after it) is performed, exactly once
+        assert wait_for(lambda: done() >= enqueued, 60, 1), (done(), enqueued)
+        time.sleep(3)
+        assert done() == enqueued
+    finally:
+        host.run("docker exec -u frappe erpnext-backend-1 python3 -c %s del" % json.dumps(edit))
+        compose(host, "up -d --wait")
+    assert wait_for(lambda: services_ready(host) and site_answers(host), 120, 1)
+    FIGURES["redis_queue_down_30s"] = {"enqueued": enqueued, "refused_during": refused, "performed_after": done()}

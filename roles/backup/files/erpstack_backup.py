@@ -173,6 +173,11 @@ def read_secret(path, what):
 # SQL is quoted here rather than sent with PyMySQL's parameters: the tool reaches MariaDB through the mariadb client
 # inside the db container, as the backup account, which may log in from the bench network only (not through the
 # host's socket), and the statements that need quoting name databases and users, which no driver parameterises.
+def os_error(err):
+    """An OSError in one line: what failed and on which file ("No space left on device: /var/backups/...")."""
+    return "%s%s" % (err.strerror or err, ": %s" % err.filename if err.filename else "")
+
+
 def sql_string(value):
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
@@ -374,11 +379,45 @@ class Bench:
 
 
 class Restic:
-    """restic with its password and repository read from files and its credentials from an env file."""
+    """restic with its password and repository read from files and its credentials from an env file.
 
-    def __init__(self, spec):
+    One restic command at a time on the host (``lock_path``): the backups, the binary-log shipping and the restores
+    of every bench share the repository, and a ``forget --prune`` locks it exclusively, so a backup that started at
+    the same second would fail (restic 0.14 has no --retry-lock); two first runs would both ``init`` it."""
+
+    LOCK_WAIT = 3600
+
+    def __init__(self, spec, lock_path=None):
         self.spec = spec
         self.enabled = bool(spec.get("enabled"))
+        self.lock_path = lock_path
+        self.held = False
+
+    @contextlib.contextmanager
+    def serialized(self):
+        if not self.lock_path or self.held:
+            yield
+            return
+        os.makedirs(os.path.dirname(self.lock_path), exist_ok=True)
+        with open(self.lock_path, "w") as f:
+            deadline, said = time.monotonic() + self.LOCK_WAIT, False
+            while True:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise BackupError("another restic command on this host held the repository for %d s"
+                                          % self.LOCK_WAIT) from None
+                    if not said:
+                        log("waiting for another restic command on this host to finish")
+                        said = True
+                    time.sleep(1)
+            self.held = True
+            try:
+                yield
+            finally:
+                self.held = False
 
     def env(self):
         env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "TMPDIR", "LANG")}
@@ -391,12 +430,25 @@ class Restic:
             env[key] = read_secret(path, "restic's %s" % key)
         return env
 
+    # Another host's restic (hosts share a repository: disaster recovery restores from it) may hold an exclusive
+    # lock (forget --prune, check): wait and try again, as restic 0.16's --retry-lock would, for up to ~15 minutes.
+    LOCKED = "repository is already locked"
+    LOCK_RETRIES = 30
+
     def run(self, what, *args, cwd=None):
-        try:
-            return run(["restic"] + list(self.spec.get("options", [])) + list(args), "restic " + what,
-                       env=self.env(), cwd=cwd)
-        except BackupError as err:
-            raise BackupError(self.redact(str(err))) from None
+        for attempt in range(self.LOCK_RETRIES + 1):
+            try:
+                with self.serialized():
+                    return run(["restic"] + list(self.spec.get("options", [])) + list(args), "restic " + what,
+                               env=self.env(), cwd=cwd)
+            except BackupError as err:
+                if self.LOCKED not in str(err) or attempt == self.LOCK_RETRIES:
+                    raise BackupError(self.redact(str(err))) from None
+                if attempt == 0:
+                    log("restic %s: the repository is locked by another restic (another host's); trying again"
+                        % what)
+                time.sleep(min(5 * (attempt + 1), 30))
+        raise AssertionError("unreachable")
 
     def redact(self, text):
         """restic names its repository in its errors ("unable to open config file: stat LOCATION/config"): the
@@ -414,10 +466,18 @@ class Restic:
         return text
 
     def ensure_repository(self):
-        proc = subprocess.run(["restic", "cat", "config"] + list(self.spec.get("options", [])),
-                              env=self.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
-        if proc.returncode != 0:
-            self.run("init", "init")
+        with self.serialized():
+            proc = subprocess.run(["restic", "cat", "config"] + list(self.spec.get("options", [])),
+                                  env=self.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+            if proc.returncode != 0:
+                try:
+                    self.run("init", "init")
+                except BackupError:
+                    # another host initialised it in the meantime
+                    if subprocess.run(["restic", "cat", "config"] + list(self.spec.get("options", [])),
+                                      env=self.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      check=False).returncode != 0:
+                        raise
 
     def backup(self, bench, host, backup_dir, paths, set_id):
         out = self.run("backup", "backup", "--json", "--host", host, "--tag", "erpstack",
@@ -598,7 +658,7 @@ class Context:
 
     def __init__(self, config):
         self.config = config
-        self.restic = Restic(config.get("restic") or {})
+        self.restic = Restic(config.get("restic") or {}, os.path.join(config["state_dir"], "restic.lock"))
 
     def bench(self, name):
         spec = self.config["benches"].get(name)
@@ -844,9 +904,9 @@ class Backup:
                 metrics.state["run"] = {"ended": int(time.time()), "success": 0,
                                         "duration": round(time.time() - started, 3)}
                 metrics.save()
-                if isinstance(err, BackupError):
-                    raise BackupError("bench %s: backup failed, previous sets are untouched: %s" % (name, err)) \
-                        from None
+                if isinstance(err, (BackupError, OSError)):
+                    raise BackupError("bench %s: backup failed, previous sets are untouched: %s" % (
+                        name, os_error(err) if isinstance(err, OSError) else err)) from None
                 raise
             removed = self.prune(name, store) if prune else []
             sets = store.sets()
@@ -966,12 +1026,14 @@ class Backup:
             lineage["full"] = manifest["set"]
         manifest["mariadb"] = {"file": "mariadb/backup.xb", "from_lsn": values.get("from_lsn"),
                                "to_lsn": values["to_lsn"], "backup_type": values.get("backup_type")}
-        # where the binary logs take over from this set (a point-in-time restore replays them from here)
+        # where the binary logs take over from this set (a point-in-time restore replays them from here); the
+        # position is the state when the backup ended
+        ended = int(time.time())
         position = re.search(r"^binlog_pos = filename '([^']+)', position '(\d+)'(?:, GTID of the last change '([^']*)')?",
                              info, re.M)
         if position:
             manifest["mariadb"]["binlog"] = {"file": position.group(1), "position": int(position.group(2)),
-                                             "gtid": position.group(3) or "",
+                                             "gtid": position.group(3) or "", "at": ended,
                                              "lineage": (read_json(os.path.join(self.config["state_dir"], "%s-binlog.json"
                                                                                 % bench.name), {}) or {}).get("lineage")}
 
@@ -1014,9 +1076,137 @@ class Backup:
             metrics.save()
 
 
+UNTIL_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+GTID_RE = re.compile(r"^(\d+)-(\d+)-(\d+)$")
+
+
+def gtid_sequence(gtid_list, domain):
+    """The sequence number of ``domain`` in a GTID list ("0-1-42,1-2-7"), or None."""
+    for gtid in (gtid_list or "").split(","):
+        match = GTID_RE.match(gtid.strip())
+        if match and int(match.group(1)) == domain:
+            return int(match.group(3))
+    return None
+
+
+class Until:
+    """Where a point-in-time restore stops: a moment (UTC, ``YYYY-MM-DD HH:MM:SS``; the changes made before it) or a
+    GTID (``DOMAIN-SERVER-SEQUENCE``; the changes up to and including it)."""
+
+    def __init__(self, text, now=None):
+        self.text = text
+        self.moment = self.domain = self.sequence = None
+        match = GTID_RE.match(text)
+        if UNTIL_TIME_RE.match(text):
+            try:
+                self.moment = datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(
+                    tzinfo=datetime.timezone.utc)
+            except ValueError:
+                raise BackupError("until %s is not a date and time" % text) from None
+            now = now or utcnow()
+            if self.moment > now:
+                raise BackupError("until %s is in the future (it is %s UTC now)" % (
+                    text, now.strftime("%Y-%m-%d %H:%M:%S")))
+        elif match:
+            self.domain, self.sequence = int(match.group(1)), int(match.group(3))
+        else:
+            raise BackupError("until must be a moment 'YYYY-MM-DD HH:MM:SS' (UTC) or a GTID DOMAIN-SERVER-SEQUENCE, "
+                              "not %r" % text)
+
+    def after(self, position):
+        """Whether the state a set's binary-log position records lies at or before this point."""
+        if self.moment:
+            return position.get("at") is not None and position["at"] <= self.moment.timestamp()
+        sequence = gtid_sequence(position.get("gtid"), self.domain)
+        return sequence is not None and sequence <= self.sequence
+
+    def reached_by(self, flushed):
+        """Whether the shipped binary logs (closed at ``flushed``: its time and GTID position) hold this point."""
+        if self.moment:
+            return self.moment.timestamp() <= flushed["time"]
+        sequence = gtid_sequence(flushed.get("gtid"), self.domain)
+        return sequence is not None and sequence >= self.sequence
+
+    def describe(self, position):
+        if self.moment:
+            return datetime.datetime.fromtimestamp(position["at"], datetime.timezone.utc).strftime(
+                "%Y-%m-%d %H:%M:%S UTC")
+        return "GTID %s" % (position.get("gtid") or "none")
+
+
+class Replay:
+    """The binary logs that take a physical set to ``until``: the set's file from its position, then every later
+    file of its lineage, checked against their checksums; ``argv`` is mariadb-binlog's command for them, staged in
+    ``/work/binlog`` of the container that replays them."""
+
+    def __init__(self, until, set_id, position, index, directory):
+        self.until = until
+        self.set_id = set_id
+        self.position = position
+        files = index.get("files") or {}
+        lineage = position.get("lineage")
+        if not lineage:
+            # a set taken before the first shipping run: the first lineage since then that has its file
+            lineage = next((meta["lineage"] for key, meta in sorted(files.items())
+                            if key.split("/")[-1] == position["file"] and meta["lineage"] >= set_id), None)
+        names = sorted((key.split("/", 1)[1] for key, meta in files.items() if meta["lineage"] == lineage
+                        and Binlog.number(key) >= Binlog.number(position["file"])), key=Binlog.number)
+        if not names or names[0] != position["file"]:
+            raise BackupError("the binary log %s, where set %s ends, was not shipped (lineage %s)" % (
+                position["file"], set_id, lineage or "none"))
+        numbers = [Binlog.number(n) for n in names]
+        if numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+            missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
+            raise BackupError("binary log(s) %s of lineage %s are missing: a replay cannot skip them" % (
+                ", ".join("%06d" % n for n in missing), lineage))
+        flushed = index.get("flushed") or {}
+        if flushed.get("lineage") != lineage or not until.reached_by(flushed):
+            raise BackupError("the shipped binary logs reach only to %s: until %s is after them" % (
+                self.reach(flushed, lineage, index), until.text))
+        self.lineage = lineage
+        self.paths = []
+        for name in names:
+            path = os.path.join(directory, lineage, name)
+            meta = files["%s/%s" % (lineage, name)]
+            if not os.path.exists(path) or sha256_file(path) != meta["sha256"]:
+                raise BackupError("the binary log %s/%s is missing or damaged (its checksum differs)" % (lineage, name))
+            self.paths.append(path)
+        self.bytes = sum(os.path.getsize(p) for p in self.paths)
+
+    @staticmethod
+    def reach(flushed, lineage, index):
+        if flushed.get("lineage") != lineage:
+            return "a later lineage (%s; the server's data was replaced after this set)" % (
+                flushed.get("lineage") or index.get("lineage"))
+        return "%s UTC (GTID %s)" % (datetime.datetime.fromtimestamp(flushed["time"], datetime.timezone.utc).strftime(
+            "%Y-%m-%d %H:%M:%S"), flushed.get("gtid") or "none")
+
+    def stage(self, workdir):
+        target = os.path.join(workdir, "binlog")
+        os.makedirs(target, mode=0o700, exist_ok=True)
+        for path in self.paths:
+            shutil.copyfile(path, os.path.join(target, os.path.basename(path)))
+        return target
+
+    def argv(self, database=None):
+        if self.until.moment:
+            window = ["--start-position=%d" % self.position["position"], "--stop-datetime=" + self.until.text]
+        else:
+            # mariadb-binlog ignores a GTID stop after a byte-offset start: both are GTIDs (start exclusive, stop
+            # inclusive)
+            window = ["--start-position=" + self.position["gtid"], "--stop-position=" + self.until.text]
+        # --no-defaults: the server's drop-in sets [client] default-character-set, which mariadb-binlog refuses
+        return (["mariadb-binlog", "--no-defaults"] + (["--database=" + database] if database else []) + window
+                + ["/work/binlog/" + os.path.basename(p) for p in self.paths])
+
+
 class Restore:
     """Bring a set back: from the host or the restic repository, into one site (Frappe's restore) or the whole
     server (a physical set), after a safety backup, and finish each site (encryption key, migrate, cache)."""
+
+    # where a point-in-time restore puts the binary logs it fetched: not a ".fetch-" name, which the safety backup's
+    # clean-up of leftovers would remove before the replay
+    BINLOG_STAGE = ".binlog-fetched"
 
     def __init__(self, context):
         self.context = context
@@ -1076,13 +1266,27 @@ class Restore:
             raise BackupError("bench %s has no complete set %s in %s" % (name, wanted, store.root))
         return wanted
 
-    def run(self, name, sites, wanted="latest", source="auto", safety=True):
+    def run(self, name, sites, wanted="latest", source="auto", safety=True, until=None):
         bench = self.context.bench(name)
         if isinstance(bench, SwarmBench):
             bench.require_admin()
+        until = Until(until) if until else None
+        if until and wanted != "latest":
+            raise BackupError("a point-in-time restore chooses its set itself (the newest before until): "
+                              "leave set out")
         store = Store(self.config, name)
+        try:
+            return self._run(bench, store, sites, wanted, source, safety, until)
+        finally:
+            shutil.rmtree(os.path.join(store.root, self.BINLOG_STAGE), ignore_errors=True)
+
+    def _run(self, bench, store, sites, wanted, source, safety, until):
+        name, replay = bench.name, None
         with self.context.lock(name):
-            set_id = self.resolve(name, wanted, source)
+            if until:
+                set_id, replay = self.point_in_time(bench, store, until, source)
+            else:
+                set_id = self.resolve(name, wanted, source)
             chain = store.chain(set_id)
             for n in chain:
                 store.verify(n)
@@ -1101,21 +1305,105 @@ class Restore:
             whole = manifest["method"] == "physical" and sorted(targets) == sorted(bench.sites)
             try:
                 if whole:
-                    self._restore_physical(bench, store, chain, manifest)
+                    self._restore_physical(bench, store, chain, manifest, replay)
                 else:
                     for site in targets:
-                        self.site(bench, store, chain, manifest, site, site)
+                        self.site(bench, store, chain, manifest, site, site, replay=replay)
                 for site in targets:
                     bench.wait_ping(site)
             except BackupError as err:
-                raise BackupError("bench %s: restore from set %s failed (%s); %s" % (
-                    name, set_id, err, self.state_before(safety_set))) from None
+                raise BackupError("bench %s: restore from set %s%s failed (%s); %s" % (
+                    name, set_id, " until %s" % until.text if until else "", err,
+                    self.state_before(safety_set))) from None
             if whole:
+                # a new data directory: the next backup starts a new chain, the next shipping a new lineage
                 metrics = Metrics(self.config, name)
                 metrics.state["lineage"] = {}
                 metrics.save()
-        log("bench %s: restored %s from set %s" % (name, ", ".join(targets), set_id))
+                binlog_state = Binlog(self.context).state_path(name)
+                state = read_json(binlog_state, {}) or {}
+                if state.get("lineage"):
+                    state["lineage"] = None
+                    write_json_atomic(binlog_state, state, 0o644)
+        replayed = " and its binary logs until %s" % until.text if until else ""
+        log("bench %s: restored %s from set %s%s" % (name, ", ".join(targets), set_id, replayed))
         return set_id
+
+    def point_in_time(self, bench, store, until, source):
+        """The newest physical set whose state lies before ``until``, and the shipped binary logs from it to
+        ``until``: this host's (shipped once more first, while the server runs), else the restic repository's."""
+        name = bench.name
+        if bench.method != "physical":
+            raise BackupError("bench %s takes logical backups: a point-in-time restore replays the binary logs on a "
+                              "physical set (backup_method: physical, backup_binlog_enabled)" % name)
+        if source != "offsite":
+            if bench.spec.get("binlog") and not isinstance(bench, SwarmBench) and bench.running("db"):
+                try:
+                    Binlog(self.context).ship(name)
+                except BackupError as err:
+                    log("bench %s: the binary logs could not be shipped once more (%s): the restore uses those "
+                        "shipped before" % (name, err))
+            sets = store.sets()
+            chosen = [n for n in sorted(sets, reverse=True) if self.position(sets[n]) and until.after(
+                self.position(sets[n]))]
+            directory = os.path.join(self.config["backup_dir"], name, "binlog")
+            index = read_json(os.path.join(directory, Binlog.INDEX))
+            if chosen and index:
+                return chosen[0], Replay(until, chosen[0], self.position(sets[chosen[0]]), index, directory)
+            if source == "local" or not self.restic.enabled:
+                raise self.nothing_before(name, until, sets, "here" if index else
+                                          "here, and no shipped binary logs in %s" % directory)
+        host = self.config.get("source_host") or None
+        snaps = self.restic.snapshots(name, host)
+        if until.moment:
+            snaps = [snap for snap in snaps if set_time(snap["set"]) <= until.moment]
+        fetched = {}
+        for snap in reversed(snaps[-3:]):
+            set_id = self.fetch(name, snap["set"], host, store=store)
+            fetched[set_id] = read_json(os.path.join(store.path(set_id), MANIFEST))
+            position = self.position(fetched[set_id])
+            if position and until.after(position):
+                directory, index = self.fetch_binlogs(name, host or snap.get("hostname"), store)
+                return set_id, Replay(until, set_id, position, index, directory)
+        raise self.nothing_before(name, until, fetched, "in the restic repository%s" % (
+            " from host " + host if host else ""))
+
+    @staticmethod
+    def position(manifest):
+        return (manifest.get("mariadb") or {}).get("binlog") if manifest.get("method") == "physical" else None
+
+    def nothing_before(self, name, until, sets, where):
+        physical = [(n, self.position(m)) for n, m in sorted(sets.items()) if self.position(m)]
+        if not physical:
+            return BackupError("bench %s has no physical set with a binary-log position %s: a point-in-time restore "
+                               "needs backup_method: physical and backup_binlog_enabled" % (name, where))
+        oldest, position = physical[0]
+        return BackupError("until %s is before the oldest set of bench %s %s (set %s, its state at %s)" % (
+            until.text, name, where, oldest, until.describe(position)))
+
+    def fetch_binlogs(self, name, host, store):
+        """The newest snapshot of the bench's shipped binary logs from ``host``, restored on this host; return its
+        directory and its index."""
+        args = ["snapshots", "--json", "--tag", "erpstack-binlog,bench=" + name]
+        if host:
+            args += ["--host", host]
+        snaps = sorted(json.loads(self.restic.run("snapshots of the binary logs", *args) or "[]") or [],
+                       key=lambda snap: snap.get("time", ""))
+        if not snaps:
+            raise BackupError("the restic repository has no shipped binary logs of bench %s%s" % (
+                name, " from host " + host if host else ""))
+        stage = os.path.join(store.root, self.BINLOG_STAGE)
+        shutil.rmtree(stage, ignore_errors=True)
+        os.makedirs(stage, mode=0o700)
+        self.restic.restore(snaps[-1]["id"], stage)
+        for folder, dirs, files in os.walk(stage):
+            if os.path.basename(folder) == "binlog" and Binlog.INDEX in files:
+                log("bench %s: binary logs fetched from the restic repository (snapshot %s of host %s)" % (
+                    name, snaps[-1].get("short_id"), snaps[-1].get("hostname")))
+                return folder, read_json(os.path.join(folder, Binlog.INDEX))
+            dirs.sort()
+        raise BackupError("snapshot %s of the binary logs of bench %s has no %s" % (
+            snaps[-1].get("short_id"), name, Binlog.INDEX))
 
     def start_and_save(self, bench, safety, before):
         """Start a stopped Compose bench (an earlier restore that failed half-way), then take a safety backup of its
@@ -1131,26 +1419,50 @@ class Restore:
     def state_before(safety_set):
         return "the state before it is set %s" % safety_set if safety_set else "no safety backup was taken"
 
-    def _site_dump(self, bench, store, chain, manifest, site, workdir):
-        """The site's database as a gzipped SQL dump: the set's own, or taken from its physical backup."""
+    def _site_dump(self, bench, store, chain, manifest, site, workdir, replay=None):
+        """The site's database as a gzipped SQL dump: the set's own, or taken from its physical backup (with
+        ``replay``, after its binary logs, filtered to the site's database, took it to the restore's point)."""
         if manifest["method"] == "logical":
+            if replay:
+                raise BackupError("set %s is logical: a point-in-time restore needs a physical set" % chain[-1])
             return os.path.join(store.path(chain[-1]), site, "database.sql.gz")
         dump = os.path.join(workdir, "database.sql.gz")
         self._prepare(bench, store, chain, workdir)
+        db_name = manifest["sites"][site]["db_name"]
         # a throwaway server on the prepared copy, without networking or grants, dumps the one database
         script = (
-            'set -e; d=/work/data; chmod 711 /work; chown -R mysql:mysql "$d"; '
+            'set -e; db="$1"; shift; d=/work/data; chmod 711 /work; chown -R mysql:mysql "$d"; '
             'mariadbd --user=mysql --datadir="$d" --skip-grant-tables --skip-networking --socket=/tmp/d.sock '
             '--innodb-buffer-pool-size=128M >/tmp/d.log 2>&1 & '
             'for i in $(seq 120); do mariadb -S /tmp/d.sock -e "SELECT 1" >/dev/null 2>&1 && break; sleep 1; done; '
             'mariadb -S /tmp/d.sock -e "SELECT 1" >/dev/null 2>&1 || { tail -n 20 /tmp/d.log >&2; exit 1; }; '
-            'mariadb-dump -S /tmp/d.sock --single-transaction --quick --routines --events "$1" | gzip >/work/dump.gz; '
+            # with a replay's command as the script's arguments: decode the binary logs to a file first (a damaged
+            # log fails here, not half-way), then apply them, timed
+            'if [ $# -gt 0 ]; then "$@" >/work/replay.sql; t0=$(date +%s%N); mariadb -S /tmp/d.sock </work/replay.sql; '
+            'echo "replayed $(( ($(date +%s%N) - t0) / 1000000 )) ms"; rm -f /work/replay.sql; fi; '
+            'mariadb-dump -S /tmp/d.sock --single-transaction --quick --routines --events "$db" | gzip >/work/dump.gz; '
             'mariadb-admin -S /tmp/d.sock shutdown')
-        run(["docker", "run", "--rm", "--entrypoint", "sh", "-v", "%s:/work" % workdir,
-             bench.spec["images"]["mariadb"], "-c", script, "sh", manifest["sites"][site]["db_name"]],
-            "dumping %s from the physical backup" % site)
+        extra = []
+        if replay:
+            replay.stage(workdir)
+            extra = replay.argv(database=db_name)
+        out = run(["docker", "run", "--rm", "--entrypoint", "sh", "-e", "TZ=UTC", "-v", "%s:/work" % workdir,
+                   bench.spec["images"]["mariadb"], "-c", script, "sh", db_name] + extra,
+                  "dumping %s from the physical backup" % site)
+        self.replayed(bench, replay, out, site)
         os.rename(os.path.join(workdir, "dump.gz"), dump)
         return dump
+
+    @staticmethod
+    def replayed(bench, replay, out, what):
+        if not replay:
+            return
+        match = re.search(r"^replayed (\d+) ms$", out or "", re.M)
+        seconds = int(match.group(1)) / 1000.0 if match else 0.0
+        rate = replay.bytes / 1e6 / seconds if seconds else 0.0
+        log("bench %s: %s: %d bytes of binary logs (%d files from %s position %s) replayed until %s in %.1f s "
+            "(%.1f MB/s)" % (bench.name, what, replay.bytes, len(replay.paths), replay.position["file"],
+                             replay.position["position"], replay.until.text, seconds, rate))
 
     def _prepare(self, bench, store, chain, workdir):
         """Unpack the full backup and apply each incremental one on it (mariadb-backup --prepare)."""
@@ -1169,7 +1481,7 @@ class Restore:
         run(["docker", "run", "--rm", "--entrypoint", "sh", "-v", "%s:/work" % workdir] + mounts
             + [bench.spec["images"]["mariadb"], "-c", script], "preparing the physical backup")
 
-    def site(self, bench, store, chain, manifest, site, target_site, scrub=None):
+    def site(self, bench, store, chain, manifest, site, target_site, scrub=None, replay=None):
         """Frappe's restore of one site: maintenance mode, database, files, encryption key, migrate. With ``scrub``
         (a staging refresh) that runs on the restored site while it is still in maintenance mode, and the site keeps
         its own encryption key."""
@@ -1177,7 +1489,7 @@ class Restore:
         work = tempfile.mkdtemp(prefix=".restore-", dir=store.root)
         stage = "%s/sites/%s/private/backups/erpstack-restore" % (BENCH_DIR, target_site)
         try:
-            dump = self._site_dump(bench, store, chain, manifest, site, work)
+            dump = self._site_dump(bench, store, chain, manifest, site, work, replay)
             bench.bench("maintenance mode on for %s" % target_site, "set-maintenance-mode", "on", site=target_site)
             bench.backend_sh("staging the backup in %s" % target_site, 'rm -rf "$1"; mkdir -p "$1"', stage)
             for src, dest in ((dump, "database.sql.gz"), (os.path.join(folder, "files.tgz"), "files.tgz"),
@@ -1197,11 +1509,14 @@ class Restore:
             with contextlib.suppress(BackupError):
                 bench.backend_sh("removing the staged backup", 'rm -rf "$1"', stage)
 
-    def _restore_physical(self, bench, store, chain, manifest):
-        """The whole server from a physical backup: prepare, replace the data directory, reset the passwords."""
+    def _restore_physical(self, bench, store, chain, manifest, replay=None):
+        """The whole server from a physical backup: prepare, replace the data directory, replay the binary logs to
+        the restore's point (``replay``), reset the passwords."""
         work = tempfile.mkdtemp(prefix=".restore-", dir=store.root)
         try:
             self._prepare(bench, store, chain, work)
+            if replay:
+                replay.stage(work)
             site_users = []
             for site in sorted(manifest["sites"]):
                 conf = bench.site_config(site)
@@ -1218,7 +1533,9 @@ class Restore:
                 accounts.append((user, scope, read_secret(os.path.join(bench.project_dir, "secrets", secret),
                                                           "the %s password" % user)))
             accounts += [(user, scope, pw) for user, pw in site_users]
-            sql = ["FLUSH PRIVILEGES;"] + ["ALTER USER IF EXISTS %s@%s IDENTIFIED BY %s;" % (
+            # the replay runs in the session that reset the passwords, after grants are on again (it may hold
+            # account changes), before the passwords are set
+            sql = ["ALTER USER IF EXISTS %s@%s IDENTIFIED BY %s;" % (
                 sql_string(u), sql_string(h), sql_string(pw)) for u, h, pw in accounts]
             script = (
                 'set -e; hc=/var/lib/mysql/.my-healthcheck.cnf; '
@@ -1230,12 +1547,17 @@ class Restore:
                 'password=%s\\n" "$p" >"$hc"; chown -R mysql:mysql /var/lib/mysql; '
                 'mariadbd --user=mysql --skip-grant-tables --skip-networking --socket=/tmp/r.sock >/tmp/r.log 2>&1 & '
                 'for i in $(seq 120); do mariadb -S /tmp/r.sock -e "SELECT 1" >/dev/null 2>&1 && break; sleep 1; done; '
-                '{ cat; for h in localhost 127.0.0.1 ::1; do '
+                'if [ $# -gt 0 ]; then "$@" >/work/replay.sql; else : >/work/replay.sql; fi; t0=$(date +%s%N); '
+                '{ echo "FLUSH PRIVILEGES;"; cat /work/replay.sql; cat; for h in localhost 127.0.0.1 ::1; do '
                 'printf "ALTER USER IF EXISTS \'healthcheck\'@\'%s\' IDENTIFIED BY \'%s\';\\n" "$h" "$p"; done; '
-                'echo "SHUTDOWN;"; } | mariadb -S /tmp/r.sock; wait')
-            run(bench.compose("run", "--rm", "--no-deps", "-T", "-v", "%s:/work" % work, "--entrypoint", "sh", "db",
-                              "-c", script), "replacing the database with the physical backup",
-                stdin="\n".join(sql) + "\n")
+                'echo "SHUTDOWN;"; } | mariadb -S /tmp/r.sock; '
+                '[ $# -eq 0 ] || echo "replayed $(( ($(date +%s%N) - t0) / 1000000 )) ms"; rm -f /work/replay.sql; '
+                'wait')
+            out = run(bench.compose("run", "--rm", "--no-deps", "-T", "-e", "TZ=UTC", "-v", "%s:/work" % work,
+                                    "--entrypoint", "sh", "db", "-c", script, "sh",
+                                    *(replay.argv() if replay else [])),
+                      "replacing the database with the physical backup", stdin="\n".join(sql) + "\n")
+            self.replayed(bench, replay, out, "the whole server")
             run(bench.compose("up", "-d", "--wait"), "starting the bench")
             for site in sorted(manifest["sites"]):
                 folder = os.path.join(store.path(chain[-1]), site)
@@ -1468,6 +1790,7 @@ class Binlog:
     """
 
     DATADIR = "/var/lib/mysql"
+    INDEX = "index.json"
 
     def __init__(self, context):
         self.context = context
@@ -1515,7 +1838,9 @@ class Binlog:
                 self.metrics(name, state)
 
     def _ship(self, bench, state):
-        bench.db_query("FLUSH BINARY LOGS", "closing the current binary log")
+        # the server's clock and GTID position just before the flush: every change up to them is in a closed file
+        flushed = bench.db_query("SELECT UNIX_TIMESTAMP(), @@gtid_binlog_pos; FLUSH BINARY LOGS",
+                                 "closing the current binary log")
         listed = [row[0] for row in bench.db_query("SHOW BINARY LOGS", "listing the binary logs") if row]
         if not listed:
             raise BackupError("the server keeps no binary log: log_bin is off (the erpnext role sets it)")
@@ -1547,7 +1872,14 @@ class Binlog:
             files[key] = {"lineage": lineage, "bytes": os.path.getsize(path), "sha256": sha256_file(path),
                           "shipped": int(time.time())}
             new.append(key)
+        if flushed and flushed[0]:
+            state["flushed"] = {"lineage": lineage, "time": int(flushed[0][0]),
+                                "gtid": flushed[0][1] if len(flushed[0]) > 1 else ""}
         self._prune(bench, state)
+        # what a restore on another host needs to know of the files: offsite with them
+        write_json_atomic(os.path.join(self.config["backup_dir"], bench.name, "binlog", self.INDEX),
+                          {"format": FORMAT_VERSION, "bench": bench.name, "host": self.config.get("host", ""),
+                           "lineage": lineage, "flushed": state.get("flushed"), "files": state["files"]}, 0o600)
         if self.restic.enabled and (new or state.get("offsite", {}).get("success") != 1):
             off = state.setdefault("offsite", {})
             try:
@@ -1716,6 +2048,8 @@ def main(argv=None):
     p.add_argument("--source", choices=["auto", "local", "offsite"], default="auto")
     p.add_argument("--source-host")
     p.add_argument("--no-safety-backup", action="store_true")
+    p.add_argument("--until", help="a point in time: 'YYYY-MM-DD HH:MM:SS' (UTC) or a GTID; the newest physical set "
+                                   "before it, then its binary logs up to it")
     p = sub.add_parser("drill", help="restore a set into a scratch site, check it, drop it, record the result")
     p.add_argument("bench")
     p.add_argument("--site")
@@ -1762,7 +2096,8 @@ def main(argv=None):
             with tool.lock(args.bench):
                 print(tool.fetch(args.bench, args.set, args.source_host))
         elif args.command == "restore":
-            tool.restore(args.bench, args.site, args.set, args.source, safety=not args.no_safety_backup)
+            tool.restore(args.bench, args.site, args.set, args.source, safety=not args.no_safety_backup,
+                         until=args.until)
         elif args.command == "drill":
             print(json.dumps(tool.drill(args.bench, args.site, args.set, args.source)))
         elif args.command == "refresh":
@@ -1770,6 +2105,9 @@ def main(argv=None):
                                           args.set, safety=not args.no_safety_backup)))
     except BackupError as err:
         log("FAILED: %s" % err)
+        return 1
+    except OSError as err:
+        log("FAILED: %s" % os_error(err))
         return 1
     except KeyboardInterrupt:
         log("interrupted")

@@ -15,7 +15,10 @@ import datetime
 import importlib.util
 import json
 import os
+import fcntl
 import subprocess
+import threading
+import time
 
 import pytest
 
@@ -751,6 +754,7 @@ class BinlogServer(object):
         self.compose = ["docker", "compose", "--ansi", "never", "--project-directory", project]
         self.files = dict(files)
         self.calls = []
+        self.clock, self.sequence = 1764037800, 42
 
     def __call__(self, argv, **kwargs):
         self.calls.append(list(argv))
@@ -761,10 +765,10 @@ class BinlogServer(object):
                 return subprocess.CompletedProcess(argv, 0, None, b"")
             sql = rest[-1]
             assert kwargs["input"] == "backup-secret\n"  # the password on standard input, never an argument
-            if sql == "FLUSH BINARY LOGS":
+            if sql == "SELECT UNIX_TIMESTAMP(), @@gtid_binlog_pos; FLUSH BINARY LOGS":
                 last = max(self.files)
                 self.files["mariadb-bin.%06d" % (int(last.rsplit(".", 1)[1]) + 1)] = b""
-                return subprocess.CompletedProcess(argv, 0, "", "")
+                return subprocess.CompletedProcess(argv, 0, "%d\t0-1-%d\n" % (self.clock, self.sequence), "")
             if sql == "SHOW BINARY LOGS":
                 out = "".join("%s\t%d\n" % (name, len(data)) for name, data in sorted(self.files.items()))
                 return subprocess.CompletedProcess(argv, 0, out, "")
@@ -870,3 +874,300 @@ def test_binlog_metrics_golden(config):
             f.write(text)
     with open(golden) as f:
         assert text == f.read()
+
+
+def test_shipping_writes_the_index_a_restore_on_another_host_reads(binlog_config, monkeypatch):
+    server = BinlogServer(binlog_config["benches"]["alpha"]["project_dir"], {"mariadb-bin.000001": b"one"})
+    monkeypatch.setattr(eb.subprocess, "run", server)
+    shipped = eb.Tool(binlog_config).ship_binlogs("alpha")
+    path = os.path.join(binlog_config["backup_dir"], "alpha", "binlog", "index.json")
+    with open(path) as f:
+        index = json.load(f)
+    lineage = shipped[0].split("/")[0]
+    # what the flush closed: the server's clock and GTID position just before it
+    assert index["flushed"] == {"lineage": lineage, "time": 1764037800, "gtid": "0-1-42"}
+    assert index["files"][shipped[0]]["sha256"] == eb.hashlib.sha256(b"one").hexdigest()
+    assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+
+
+# --- point-in-time restore ---------------------------------------------------------------------------------------
+
+NOW = datetime.datetime(2026, 12, 6, 12, 0, 0, tzinfo=datetime.timezone.utc)
+
+
+def epoch(text):
+    return int(datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(
+        tzinfo=datetime.timezone.utc).timestamp())
+
+
+@pytest.mark.parametrize("text, message", [
+    ("2026-12-06 12:00:01", r"until 2026-12-06 12:00:01 is in the future \(it is 2026-12-06 12:00:00 UTC now\)"),
+    ("2026-02-30 10:00:00", "until 2026-02-30 10:00:00 is not a date and time"),
+    ("2026-12-06T10:00:00", "until must be a moment 'YYYY-MM-DD HH:MM:SS' \\(UTC\\) or a GTID"),
+    ("yesterday", "until must be a moment"),
+    ("0-1", "until must be a moment"),
+])
+def test_a_bad_until_is_refused(text, message):
+    with pytest.raises(eb.BackupError, match=message):
+        eb.Until(text, now=NOW)
+
+
+def test_until_orders_moments_and_gtids():
+    moment = eb.Until("2026-12-06 10:00:00", now=NOW)
+    assert moment.after({"at": epoch("2026-12-06 10:00:00")})
+    assert not moment.after({"at": epoch("2026-12-06 10:00:01")})
+    assert not moment.after({})  # a set without its time cannot be placed
+    assert moment.reached_by({"time": epoch("2026-12-06 10:00:00")})
+    assert not moment.reached_by({"time": epoch("2026-12-06 09:59:59")})
+    gtid = eb.Until("0-1-100", now=NOW)
+    assert gtid.after({"gtid": "0-1-100"}) and not gtid.after({"gtid": "0-1-101"})
+    assert not gtid.after({"gtid": "1-1-5"})  # another domain says nothing of domain 0
+    assert gtid.reached_by({"gtid": "1-1-3,0-1-100"}) and not gtid.reached_by({"gtid": "0-1-99"})
+
+
+def binlog_index(directory, lineage, files, flushed_at, gtid="0-1-90"):
+    """Shipped binary logs ``files`` (name -> bytes) of ``lineage`` in ``directory``, and their index."""
+    os.makedirs(os.path.join(directory, lineage), exist_ok=True)
+    entries = {}
+    for name, data in files.items():
+        with open(os.path.join(directory, lineage, name), "wb") as f:
+            f.write(data)
+        entries["%s/%s" % (lineage, name)] = {"lineage": lineage, "bytes": len(data), "shipped": flushed_at,
+                                              "sha256": eb.hashlib.sha256(data).hexdigest()}
+    index = {"format": 1, "lineage": lineage, "files": entries,
+             "flushed": {"lineage": lineage, "time": flushed_at, "gtid": gtid}}
+    with open(os.path.join(directory, "index.json"), "w") as f:
+        json.dump(index, f)
+    return index
+
+
+LINEAGE = "20261201T000000Z"
+POSITION = {"file": "mariadb-bin.000003", "position": 1234, "gtid": "0-1-50", "at": epoch("2026-12-06 09:00:00"),
+            "lineage": LINEAGE}
+
+
+def test_a_replay_takes_the_set_s_file_from_its_position_then_every_later_one(tmp_path):
+    directory = str(tmp_path / "binlog")
+    index = binlog_index(directory, LINEAGE, {"mariadb-bin.%06d" % n: b"x" * n for n in range(1, 6)},
+                         epoch("2026-12-06 11:55:00"))
+    replay = eb.Replay(eb.Until("2026-12-06 11:00:00", now=NOW), "20261206T085500Z", POSITION, index, directory)
+    assert replay.argv() == ["mariadb-binlog", "--no-defaults", "--start-position=1234", "--stop-datetime=2026-12-06 11:00:00",
+                             "/work/binlog/mariadb-bin.000003", "/work/binlog/mariadb-bin.000004",
+                             "/work/binlog/mariadb-bin.000005"]
+    assert replay.bytes == 12
+    # one site: the events of its database only; a GTID: both ends are GTIDs (a byte offset would void the stop)
+    gtid = eb.Replay(eb.Until("0-1-77", now=NOW), "20261206T085500Z", POSITION, index, directory)
+    assert gtid.argv(database="erp0123")[:5] == ["mariadb-binlog", "--no-defaults", "--database=erp0123", "--start-position=0-1-50",
+                                                 "--stop-position=0-1-77"]
+    staged = replay.stage(str(tmp_path / "work"))
+    assert sorted(os.listdir(staged)) == ["mariadb-bin.000003", "mariadb-bin.000004", "mariadb-bin.000005"]
+
+
+@pytest.mark.parametrize("damage, until, message", [
+    ("gap", "2026-12-06 11:00:00", r"binary log\(s\) 000004 of lineage 20261201T000000Z are missing"),
+    ("first", "2026-12-06 11:00:00", "the binary log mariadb-bin.000003, where set 20261206T085500Z ends, was not shipped"),
+    ("checksum", "2026-12-06 11:00:00", "the binary log 20261201T000000Z/mariadb-bin.000005 is missing or damaged"),
+    (None, "2026-12-06 11:56:00", r"the shipped binary logs reach only to 2026-12-06 11:55:00 UTC \(GTID 0-1-90\): "
+                                  "until 2026-12-06 11:56:00 is after them"),
+    (None, "0-1-91", "reach only to .* until 0-1-91 is after them"),
+    ("lineage", "2026-12-06 11:00:00", "reach only to a later lineage"),
+])
+def test_a_replay_that_would_lose_or_invent_changes_is_refused(tmp_path, damage, until, message):
+    directory = str(tmp_path / "binlog")
+    index = binlog_index(directory, LINEAGE, {"mariadb-bin.%06d" % n: b"x" * n for n in range(1, 6)},
+                         epoch("2026-12-06 11:55:00"))
+    if damage == "gap":
+        del index["files"][LINEAGE + "/mariadb-bin.000004"]
+    elif damage == "first":
+        del index["files"][LINEAGE + "/mariadb-bin.000003"]
+    elif damage == "checksum":
+        with open(os.path.join(directory, LINEAGE, "mariadb-bin.000005"), "wb") as f:
+            f.write(b"y" * 5)
+    elif damage == "lineage":
+        index["flushed"]["lineage"] = "20261206T100000Z"
+    with pytest.raises(eb.BackupError, match=message):
+        eb.Replay(eb.Until(until, now=NOW), "20261206T085500Z", POSITION, index, directory)
+
+
+def test_a_set_taken_before_the_first_shipping_finds_the_lineage_that_started_after_it(tmp_path):
+    directory = str(tmp_path / "binlog")
+    index = binlog_index(directory, "20261206T090500Z", {"mariadb-bin.000003": b"abc"}, epoch("2026-12-06 11:55:00"))
+    older = binlog_index(directory, "20261101T000000Z", {"mariadb-bin.000003": b"old"}, 0)
+    index["files"].update(older["files"])
+    position = dict(POSITION, lineage=None)
+    replay = eb.Replay(eb.Until("2026-12-06 11:00:00", now=NOW), "20261206T085500Z", position, index, directory)
+    assert replay.lineage == "20261206T090500Z"
+
+
+def physical_set(root, name, at, gtid, lineage=LINEAGE):
+    path = make_set(root, "alpha", name)
+    with open(os.path.join(path, eb.MANIFEST)) as f:
+        manifest = json.load(f)
+    manifest.update({"method": "physical", "mariadb": {"to_lsn": "1", "binlog": {
+        "file": "mariadb-bin.000003", "position": 1234, "gtid": gtid, "at": at, "lineage": lineage}}})
+    manifest["sites"]["site.test"] = {"db_name": "erp0123"}
+    with open(os.path.join(path, eb.MANIFEST), "w") as f:
+        json.dump(manifest, f)
+
+
+@pytest.fixture
+def pitr(config, monkeypatch):
+    """Two physical sets of alpha and its shipped binary logs; the bench's database is down (a disaster), so the
+    restore uses the logs shipped before."""
+    config["benches"]["alpha"].update({"method": "physical", "binlog": True, "images": {"mariadb": "mariadb:11.8.3"}})
+    physical_set(config["backup_dir"], "20261205T020000Z", epoch("2026-12-05 02:05:00"), "0-1-20")
+    physical_set(config["backup_dir"], "20261206T020000Z", epoch("2026-12-06 02:05:00"), "0-1-50")
+    binlog_index(os.path.join(config["backup_dir"], "alpha", "binlog"), LINEAGE,
+                 {"mariadb-bin.000003": b"three", "mariadb-bin.000004": b"four"}, epoch("2026-12-06 11:55:00"))
+    compose = ["docker", "compose", "--ansi", "never", "--project-directory", config["benches"]["alpha"]["project_dir"]]
+    monkeypatch.setattr(eb.subprocess, "run", FakeRun([(compose + ["ps", "--status", "running", "--services"],
+                                                        (0, "backend\n"))]))
+    monkeypatch.setattr(eb, "utcnow", lambda: NOW)
+    return config
+
+
+@pytest.mark.parametrize("until, chosen", [
+    ("2026-12-06 11:00:00", "20261206T020000Z"),
+    ("2026-12-06 02:04:59", "20261205T020000Z"),  # the newer set's backup ended after it
+    ("0-1-49", "20261205T020000Z"),
+    ("0-1-50", "20261206T020000Z"),
+])
+def test_a_point_in_time_restore_starts_from_the_newest_set_before_until(pitr, until, chosen):
+    restore = eb.Restore(eb.Context(pitr))
+    set_id, replay = restore.point_in_time(restore.context.bench("alpha"), eb.Store(pitr, "alpha"),
+                                           eb.Until(until), "local")
+    assert set_id == chosen
+    assert replay.paths[-1].endswith("mariadb-bin.000004")
+
+
+def test_an_until_before_the_oldest_set_is_refused_with_that_set(pitr):
+    restore = eb.Restore(eb.Context(pitr))
+    with pytest.raises(eb.BackupError, match=r"until 2026-12-05 02:00:00 is before the oldest set of bench alpha here "
+                                             r"\(set 20261205T020000Z, its state at 2026-12-05 02:05:00 UTC\)"):
+        restore.point_in_time(restore.context.bench("alpha"), eb.Store(pitr, "alpha"),
+                              eb.Until("2026-12-05 02:00:00"), "local")
+
+
+def test_a_point_in_time_restore_of_a_logical_bench_is_refused_before_anything_runs(config, monkeypatch):
+    script = Script([])
+    monkeypatch.setattr(eb.subprocess, "run", script)
+    monkeypatch.setattr(eb, "utcnow", lambda: NOW)
+    with pytest.raises(eb.BackupError, match="bench alpha takes logical backups: a point-in-time restore replays"):
+        eb.Restore(eb.Context(config)).run("alpha", ["site.test"], until="2026-12-06 11:00:00")
+    script.done()
+
+
+def test_a_future_until_fails_the_command_before_anything_runs(pitr, tmp_path, capsys, monkeypatch):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(pitr))
+    script = Script([])
+    monkeypatch.setattr(eb.subprocess, "run", script)
+    assert eb.main(["--config", str(path), "restore", "alpha", "--site", "all", "--until", "2026-12-07 00:00:00"]) == 1
+    assert capsys.readouterr().err == ("erpstack-backup: FAILED: until 2026-12-07 00:00:00 is in the future "
+                                       "(it is 2026-12-06 12:00:00 UTC now)\n")
+    script.done()
+
+
+def test_a_site_s_point_in_time_restore_replays_its_database_only_into_the_scratch_server(pitr, monkeypatch):
+    bench = eb.Context(pitr).bench("alpha")
+    store = eb.Store(pitr, "alpha")
+    restore = eb.Restore(eb.Context(pitr))
+    set_id, replay = restore.point_in_time(bench, store, eb.Until("2026-12-06 11:00:00"), "local")
+    manifest = store.sets()[set_id]
+    monkeypatch.setattr(eb.Restore, "_prepare", lambda self, bench, store, chain, workdir: None)
+    calls = []
+
+    def docker(argv, **kwargs):
+        calls.append(argv)
+        work = argv[argv.index("-v") + 1].split(":")[0]
+        assert sorted(os.listdir(os.path.join(work, "binlog"))) == ["mariadb-bin.000003", "mariadb-bin.000004"]
+        with open(os.path.join(work, "dump.gz"), "wb") as f:
+            f.write(b"dump")
+        return subprocess.CompletedProcess(argv, 0, "replayed 1500 ms\n", "")
+    monkeypatch.setattr(eb.subprocess, "run", docker)
+    work = str(store.root) + "/work"
+    os.makedirs(work)
+    dump = restore._site_dump(bench, store, [set_id], manifest, "site.test", work, replay)
+    assert open(dump, "rb").read() == b"dump"
+    argv = calls[0]
+    # mariadb-binlog reads --stop-datetime in its own time zone: UTC, as until is
+    assert argv[:6] == ["docker", "run", "--rm", "--entrypoint", "sh", "-e"] and argv[6] == "TZ=UTC"
+    assert argv[argv.index("mariadb:11.8.3") + 4:] == [
+        "erp0123", "mariadb-binlog", "--no-defaults", "--database=erp0123", "--start-position=1234",
+        "--stop-datetime=2026-12-06 11:00:00", "/work/binlog/mariadb-bin.000003", "/work/binlog/mariadb-bin.000004"]
+
+
+def test_a_full_backup_volume_fails_the_run_with_one_clear_line_and_a_metric(config, tmp_path, capsys, monkeypatch):
+    def full(self, bench, store, reason, lineage):
+        raise OSError(28, "No space left on device", os.path.join(store.root, ".partial-x", "site.test", "files.tgz"))
+    monkeypatch.setattr(eb.Backup, "_take", full)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    assert eb.main(["--config", str(path), "run", "alpha"]) == 1
+    err = capsys.readouterr().err
+    assert err == ("erpstack-backup: FAILED: bench alpha: backup failed, previous sets are untouched: No space left on "
+                   "device: %s/alpha/.partial-x/site.test/files.tgz\n" % config["backup_dir"])
+    with open(os.path.join(config["textfile_dir"], "erpstack_backup_alpha.prom")) as f:
+        assert 'erpstack_backup_last_run_success{bench="alpha"} 0' in f.read()
+
+
+def test_the_fetched_binary_logs_outlive_the_safety_backup_s_clean_up(config):
+    store = eb.Store(config, "alpha")
+    for name in (eb.Restore.BINLOG_STAGE, ".fetch-20261206T000000Z", ".partial-20261206T000000Z"):
+        os.makedirs(os.path.join(store.root, name))
+    store.clean_partials()
+    assert os.listdir(store.root) == [eb.Restore.BINLOG_STAGE]
+
+
+def test_restic_commands_on_one_host_wait_for_each_other(config, tmp_path, monkeypatch):
+    """A forget --prune (an exclusive repository lock) and a backup starting at the same second: the second waits."""
+    for name in ("password", "repository"):
+        (tmp_path / name).write_text("x")
+    config["restic"] = {"enabled": True, "password_file": str(tmp_path / "password"),
+                        "repository_file": str(tmp_path / "repository")}
+    restic = eb.Context(config).restic
+    started = []
+    monkeypatch.setattr(eb.subprocess, "run", lambda argv, **kw: started.append(time.time()) or
+                        subprocess.CompletedProcess(argv, 0, "", ""))
+    os.makedirs(os.path.dirname(restic.lock_path))
+    holder = open(restic.lock_path, "w")
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    released = []
+
+    def release():
+        time.sleep(0.3)
+        released.append(time.time())
+        fcntl.flock(holder, fcntl.LOCK_UN)
+    threading.Thread(target=release).start()
+    restic.run("backup", "backup", "x")
+    assert started and started[0] >= released[0]
+    # nested use (the repository check, then its init) does not wait for itself
+    restic.ensure_repository()
+    holder.close()
+
+
+def test_a_repository_locked_by_another_host_is_tried_again(config, tmp_path, monkeypatch, capsys):
+    for name in ("password", "repository"):
+        (tmp_path / name).write_text("x")
+    config["restic"] = {"enabled": True, "password_file": str(tmp_path / "password"),
+                        "repository_file": str(tmp_path / "repository")}
+    restic = eb.Context(config).restic
+    answers = [1, 1, 0]
+
+    def locked(argv, **kwargs):
+        rc = answers.pop(0)
+        return subprocess.CompletedProcess(argv, rc, "" if rc else "done", "unable to create lock in backend: "
+                                           "repository is already locked by PID 148 on erp2" if rc else "")
+    monkeypatch.setattr(eb.subprocess, "run", locked)
+    waits = []
+    monkeypatch.setattr(eb.time, "sleep", waits.append)
+    assert restic.run("backup", "backup", "x") == "done"
+    assert waits == [5, 10]
+    assert capsys.readouterr().err == ("erpstack-backup: restic backup: the repository is locked by another restic "
+                                       "(another host's); trying again\n")
+    # any other failure is not tried again
+    monkeypatch.setattr(eb.subprocess, "run", lambda argv, **kwargs: subprocess.CompletedProcess(
+        argv, 1, "", "Fatal: unable to open config file: <not found>"))
+    with pytest.raises(eb.BackupError, match="restic backup failed"):
+        restic.run("backup", "backup", "x")
+    assert waits == [5, 10]
