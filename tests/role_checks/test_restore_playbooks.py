@@ -59,7 +59,8 @@ def run(tmp_path, playbook, hosts, *extra):
 def test_restore_refuses_unclear_requests(tmp_path, extra, message):
     result, calls = run(tmp_path, "restore.yml", ["localhost"], *extra)
     assert result.returncode != 0
-    assert message in result.stdout, result.stdout
+    # the callback wraps long messages (where, depends on ansible-core's version) and doubles YAML's single quotes
+    assert message in " ".join(result.stdout.replace("''", "'").split()), result.stdout
     assert calls == []
 
 
