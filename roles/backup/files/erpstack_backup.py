@@ -465,18 +465,18 @@ class Restic:
             text = text.replace(value, label)
         return text
 
+    def initialised(self):
+        return subprocess.run(["restic", "cat", "config"] + list(self.spec.get("options", [])), env=self.env(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode == 0
+
     def ensure_repository(self):
         with self.serialized():
-            proc = subprocess.run(["restic", "cat", "config"] + list(self.spec.get("options", [])),
-                                  env=self.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
-            if proc.returncode != 0:
+            if not self.initialised():
                 try:
                     self.run("init", "init")
                 except BackupError:
                     # another host initialised it in the meantime
-                    if subprocess.run(["restic", "cat", "config"] + list(self.spec.get("options", [])),
-                                      env=self.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                      check=False).returncode != 0:
+                    if not self.initialised():
                         raise
 
     def backup(self, bench, host, backup_dir, paths, set_id):
