@@ -847,6 +847,7 @@ class Plan(object):
                                       for name in backup["enabled_benches"]
                                       if backup["config"]["benches"][name].get("binlog"))},
             "resources": v["monitoring_resources"],
+            "hardening": v["monitoring_container_hardening"],
             "extension": v["monitoring_compose_extension"],
         }
         config = _stage("monitoring", monitoring_configuration, settings)

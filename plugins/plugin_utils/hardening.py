@@ -2,12 +2,13 @@
 # Copyright (c) 2026 erpstack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Container hardening of a bench's services: what each service needs, and nothing more, as compose keys.
+"""Container hardening of a bench's and the monitoring stack's services: what each needs, and nothing more.
 
 Every service runs with ``no-new-privileges``, every capability dropped but those it needs, a read-only root file
 system with the writable paths it needs (tmpfs, or a volume where the files may be large) and a bound number of
-processes. ``erpnext_container_hardening`` switches any of these off, or adds to them, per service: an app that needs
-more gets exactly that, the rest stays hardened.
+processes. ``erpnext_container_hardening`` (a bench's services) and ``monitoring_container_hardening`` (the monitoring
+stack's, by their ``monitoring_images`` key) switch any of these off, or add to them, per service: an app or an
+exporter that needs more gets exactly that, the rest stays hardened.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -61,6 +62,31 @@ DEFAULTS = {
     "mailcatcher": {"capabilities": [], "tmpfs": [_APP_TMP], "volumes": [], "pids_limit": 128},
 }
 SERVICES = tuple(DEFAULTS)
+
+MONITORING_VARIABLE = "monitoring_container_hardening"
+# The monitoring stack's services, by their monitoring_images key (every mysqld_exporter and redis_exporter of every
+# bench takes its kind's). Each official image runs as a user of its own (nobody, 472 Grafana, 10001 Loki, 59000
+# redis_exporter) and listens above 1024: none needs a capability, but Alloy (root in its image) reads the benches'
+# log files whatever their owner and mode, and cAdvisor reads every container's cgroups and Docker's directory.
+_MONITORING_TMP = "/tmp:mode=1777"
+MONITORING_DEFAULTS = {
+    "prometheus": {"capabilities": [], "tmpfs": [], "volumes": [], "pids_limit": 512},
+    "alertmanager": {"capabilities": [], "tmpfs": [], "volumes": [], "pids_limit": 256},
+    "node_exporter": {"capabilities": [], "tmpfs": [], "volumes": [], "pids_limit": 256},
+    # root and Docker's default set, its root file system writable, as its documentation runs it (its collectors
+    # need more than a capability list this project can prove here: the image does not run on the test machine)
+    "cadvisor": {"capabilities": [], "tmpfs": [], "volumes": [], "pids_limit": 512, "drop_capabilities": False,
+                 "read_only": False},
+    "blackbox_exporter": {"capabilities": [], "tmpfs": [], "volumes": [], "pids_limit": 256},
+    "mysqld_exporter": {"capabilities": [], "tmpfs": [], "volumes": [], "pids_limit": 128},
+    "redis_exporter": {"capabilities": [], "tmpfs": [], "volumes": [], "pids_limit": 128},
+    # Grafana writes its data and plugins to its volume, its log files and sessions' temporary files here
+    "grafana": {"capabilities": [], "tmpfs": ["/var/log/grafana:mode=1777", _MONITORING_TMP], "volumes": [],
+                "pids_limit": 512},
+    "loki": {"capabilities": [], "tmpfs": [_MONITORING_TMP], "volumes": [], "pids_limit": 512},
+    "alloy": {"capabilities": ["DAC_READ_SEARCH"], "tmpfs": [_MONITORING_TMP], "volumes": [], "pids_limit": 512},
+}
+MONITORING_SERVICES = tuple(MONITORING_DEFAULTS)
 # The settings an operator may give per service, and what each is
 SETTINGS = {
     "no_new_privileges": "true or false",
@@ -72,12 +98,14 @@ SETTINGS = {
 }
 
 
-def check(overrides, where=VARIABLE):
-    """The errors of an ``erpnext_container_hardening`` value (its types are checked by the schema first)."""
+def check(overrides, where=VARIABLE, defaults=None):
+    """The errors of an ``erpnext_container_hardening`` value, or of ``monitoring_container_hardening`` with
+    ``defaults=MONITORING_DEFAULTS`` (its types are checked by the schema first)."""
+    defaults = DEFAULTS if defaults is None else defaults
     errors = []
     for service, settings in sorted((overrides or {}).items()):
-        if service not in DEFAULTS:
-            errors.append("%s has no service %r; its services are %s" % (where, service, ", ".join(SERVICES)))
+        if service not in defaults:
+            errors.append("%s has no service %r; its services are %s" % (where, service, ", ".join(defaults)))
             continue
         path = "%s.%s" % (where, service)
         if not isinstance(settings, dict):
@@ -107,13 +135,13 @@ def check(overrides, where=VARIABLE):
     return errors
 
 
-def settings(service, overrides=None):
+def settings(service, overrides=None, defaults=None):
     """The effective hardening of one service: its defaults with the operator's settings over them."""
-    base = DEFAULTS[service]
+    base = (DEFAULTS if defaults is None else defaults)[service]
     given = (overrides or {}).get(service) or {}
     return {
         "no_new_privileges": given.get("no_new_privileges", True),
-        "drop_capabilities": given.get("drop_capabilities", True),
+        "drop_capabilities": given.get("drop_capabilities", base.get("drop_capabilities", True)),
         "capabilities": sorted(set(base["capabilities"]) | set(given.get("add_capabilities") or [])),
         "read_only": given.get("read_only", base.get("read_only", True)),
         "tmpfs": list(base["tmpfs"]) + ["%s:mode=1777" % path for path in given.get("tmpfs") or []],
@@ -122,12 +150,13 @@ def settings(service, overrides=None):
     }
 
 
-def harden(service, name, overrides=None):
-    """Add the hardening of ``name`` (a key of ``DEFAULTS``) to one compose service (a dict, changed in place)."""
-    errors = check(overrides)
+def harden(service, name, overrides=None, defaults=None, where=VARIABLE):
+    """Add the hardening of ``name`` (a key of ``defaults``: ``DEFAULTS``, a bench's, unless given) to one compose
+    service (a dict, changed in place)."""
+    errors = check(overrides, where, defaults)
     if errors:
         raise BenchSpecError("; ".join(errors))
-    spec = settings(name, overrides)
+    spec = settings(name, overrides, defaults)
     # the daemon's default is no-new-privileges too (docker role): a service switched off says so explicitly
     service["security_opt"] = ["no-new-privileges:%s" % ("true" if spec["no_new_privileges"] else "false")]
     added = sorted((overrides or {}).get(name, {}).get("add_capabilities") or [])

@@ -19,6 +19,11 @@ import ipaddress
 import re
 
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import BenchSpecError, is_host, is_pinned
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.hardening import (
+    MONITORING_DEFAULTS,
+    MONITORING_VARIABLE,
+    check as check_hardening,
+)
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.sizing import SizingError, parse_size
 
 REDIS_INSTANCES = ("cache", "queue")
@@ -169,4 +174,5 @@ def check_settings(settings):
     names = [b.get("name") for b in settings.get("benches") or []]
     if len(set(names)) != len(names):
         errors.append("bench names repeat: %s" % ", ".join(sorted(n for n in set(names) if names.count(n) > 1)))
+    errors.extend(check_hardening(settings.get("hardening"), MONITORING_VARIABLE, MONITORING_DEFAULTS))
     return errors

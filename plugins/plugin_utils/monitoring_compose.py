@@ -10,6 +10,11 @@ __metaclass__ = type
 
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.base import deep_merge
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.compose import LABEL_PREFIX, healthcheck as compose_healthcheck
+from ansible_collections.erpstack.erpnext.plugins.plugin_utils.hardening import (
+    MONITORING_DEFAULTS,
+    MONITORING_VARIABLE,
+    harden,
+)
 from ansible_collections.erpstack.erpnext.plugins.plugin_utils.monitoring import (
     QUEUE_KEYS,
     REDIS_INSTANCES,
@@ -25,7 +30,8 @@ def _service(settings, name, command=None, networks=("monitoring",), healthcheck
         "image": image,
         "restart": settings.get("restart", "unless-stopped"),
         "networks": list(networks),
-        "security_opt": ["no-new-privileges:true"],
+        # its hardening, by this key, once the document is whole (compose_document)
+        "_kind": name,
         "labels": {LABEL_PREFIX + ".role": "monitoring", LABEL_PREFIX + ".service": name.replace("_", "-")},
     }
     if command:
@@ -229,6 +235,8 @@ def compose_document(settings):
         networks["proxy"] = {"external": True, "name": proxy["network"]}
     for bench in benches + list(settings.get("swarm_benches") or []):
         networks[_bench_network(bench)] = {"external": True, "name": "%s_bench" % bench["name"]}
+    for service in services.values():
+        harden(service, service.pop("_kind"), settings.get("hardening"), MONITORING_DEFAULTS, MONITORING_VARIABLE)
     for name in ("prometheus", "alertmanager", "grafana"):
         if name in services and settings.get("config_hashes", {}).get(name):
             services[name]["labels"][LABEL_PREFIX + ".config-hash"] = settings["config_hashes"][name]

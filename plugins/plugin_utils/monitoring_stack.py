@@ -23,7 +23,7 @@ def monitoring_configuration(settings):
     ``alertmanager_published``, ``probe`` (``resolve``, ``interval``, ``timeout``, ``ca_bundle`` (bool),
     ``tls_insecure``, ``https_port``, ``proxy_address``), ``cadvisor`` (bool), ``grafana`` (``enabled``, ``host``,
     ``admin_user``, ``tls_resolver``), ``logs_backend``, ``textfile_dir``, ``external_labels``, ``config_hashes``,
-    ``resources``, ``extension``.
+    ``resources``, ``hardening`` (``monitoring_container_hardening``), ``extension``.
     """
     errors = check_settings(settings)
     if errors:

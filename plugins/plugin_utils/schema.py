@@ -64,8 +64,9 @@ MAP_VALUES = {
         queue_long_workers={"type": "int"}, max_connections={"type": "int"})},
 }
 # Mappings keyed by a name from a fixed list (not their default's keys: the default is empty)
-NAMED_KEYS = {"erpnext_container_hardening": hardening.SERVICES}
-MAP_VALUES["erpnext_container_hardening"] = {"type": "dict", "options": {
+NAMED_KEYS = {"erpnext_container_hardening": hardening.SERVICES,
+              hardening.MONITORING_VARIABLE: hardening.MONITORING_SERVICES}
+MAP_VALUES["erpnext_container_hardening"] = MAP_VALUES[hardening.MONITORING_VARIABLE] = {"type": "dict", "options": {
     "no_new_privileges": {"type": "bool"}, "drop_capabilities": {"type": "bool"},
     "add_capabilities": {"type": "list", "elements": "str"}, "read_only": {"type": "bool"},
     "tmpfs": {"type": "list", "elements": "str"}, "pids_limit": {"type": "int"},

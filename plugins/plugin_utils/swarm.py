@@ -54,6 +54,9 @@ STICKY_COOKIE = "erpstack_io"
 # Compose keys a Swarm service keeps as they are; the others are translated below or have no Swarm meaning
 # (restart and depends_on: Swarm restarts tasks and services wait for what they need by their health checks)
 KEPT_KEYS = ("image", "command", "entrypoint", "environment", "user", "healthcheck", "working_dir")
+# The compose view's hardening, as Swarm takes it (API 1.41, Engine 20.10). security_opt is not a service setting of
+# Swarm: no-new-privileges comes from the daemon's default (docker role, docker_daemon_options)
+HARDENING_KEYS = ("cap_drop", "cap_add", "read_only")
 
 # Redis high availability: each instance (cache, queue) has a primary and a replica service, watched by three
 # Sentinels; every address is a service name (replica-announce-ip, announce-hostnames), so a restarted task keeps it
@@ -502,12 +505,18 @@ def _swarm_service(bench, name, service, spec):
             volumes.append(entry)
         else:
             volumes.append(volume)
-    # not the hardening's: a Swarm task's tmpfs takes no owner (root's, 0755: nginx as frappe could not write its
-    # conf.d) and the root stays writable on Swarm anyway
+    # The hardening's writable paths under a read-only root: a Swarm task's tmpfs takes neither owner nor mode (root's,
+    # 0755: nginx as frappe could not write its conf.d, nor the bench its /tmp), an anonymous volume takes the image's
+    # directory as it is (owner, mode and files) and goes with its task
     added = set(HARDENING_DEFAULTS.get(name, {}).get("tmpfs", []))
-    _tmpfs(volumes, [t for t in service.get("tmpfs") or [] if t not in added and not t.endswith(":mode=1777")])
+    hardening = [t for t in service.get("tmpfs") or [] if t in added or t.endswith(":mode=1777")]
+    _tmpfs(volumes, [t for t in service.get("tmpfs") or [] if t not in hardening])
+    volumes.extend({"type": "volume", "target": t.split(":", 1)[0]} for t in hardening)
     if volumes:
         out["volumes"] = volumes
+    for key in HARDENING_KEYS:
+        if key in service:
+            out[key] = copy.deepcopy(service[key])
     out["networks"] = list(service.get("networks") or [])
     labels = dict(service.get("labels") or {})
     traefik = dict((k, v) for k, v in labels.items() if k.startswith("traefik."))
@@ -519,10 +528,6 @@ def _swarm_service(bench, name, service, spec):
         "endpoint_mode": "dnsrr",
     }
     resources = copy.deepcopy((service.get("deploy") or {}).get("resources"))
-    # not yet on Swarm: the compose view's pids limit (its other hardening keys are not kept either)
-    (resources or {}).get("limits", {}).pop("pids", None)
-    if resources and not resources.get("limits", True):
-        del resources["limits"]
     if resources:
         deploy["resources"] = resources
     if name in spec["replicas"]:
@@ -674,6 +679,7 @@ def _redis_ha(services, volumes, spec):
     sentinel["labels"][LABEL_PREFIX + ".service"] = SENTINEL_SERVICE
     sentinel["deploy"] = {
         "labels": dict(sentinel["labels"]), "endpoint_mode": "dnsrr", "replicas": 3,
+        "resources": {"limits": {"pids": 256}},
         # one per node: a node's loss leaves two, a majority of three
         "placement": {"max_replicas_per_node": 1, "preferences": [{"spread": "node.labels.%s" % ZONE_LABEL}]},
         "restart_policy": {"condition": "any", "delay": "5s"},
@@ -689,7 +695,10 @@ def _redis_ha(services, volumes, spec):
         "healthcheck": healthcheck(["CMD-SHELL", "haproxy -c -q -f /run/haproxy/haproxy.cfg"], interval="10s"),
         "labels": labels,
         "volumes": [{"type": "tmpfs", "target": "/run/haproxy"}],
+        # as haproxy, above port 1024, its configuration in the tmpfs: no capability, nothing else written
+        "cap_drop": ["ALL"], "read_only": True,
         "deploy": {"labels": dict(labels), "endpoint_mode": "dnsrr", "replicas": 2,
+                   "resources": {"limits": {"pids": 256}},
                    "placement": {"preferences": [{"spread": "node.labels.%s" % ZONE_LABEL}]},
                    "restart_policy": {"condition": "any", "delay": "5s"},
                    "update_config": {"parallelism": 1, "order": "start-first", "failure_action": "rollback"}},

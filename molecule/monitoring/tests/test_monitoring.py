@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The monitoring scenario: the stack beside a bench behind Traefik, every target up, the exporters' least-privilege
-database account, and the site-down alert's round trip through Alertmanager to a webhook receiver."""
+database account, every monitoring container hardened, the site-down alert's round trip through Alertmanager to a
+webhook receiver, and the disk alerts on a real filesystem filled until almost full."""
 
 import json
+import os
 import time
 
 from conftest import BENCH_DIR, MONITORING_DIR, _quote
@@ -107,6 +109,28 @@ def test_nothing_listens_publicly_but_traefik(host):
     assert any(line.split()[3] == "127.0.0.1:9093" for line in listening if line.strip())
 
 
+def test_every_monitoring_container_is_hardened_and_runs_as_a_user(host):
+    ids = host.check_output("docker ps -q --filter label=com.erpstack.role=monitoring").split()
+    services = set()
+    for info in json.loads(host.check_output("docker inspect " + " ".join(ids))):
+        name = info["Config"]["Labels"]["com.docker.compose.service"]
+        services.add(name)
+        config = info["HostConfig"]
+        assert config["ReadonlyRootfs"] is True, name
+        assert config["CapDrop"] == ["ALL"] and not config["CapAdd"], name
+        # (Docker adds label=disable beside it for the node exporter, in the host's PID namespace)
+        assert "no-new-privileges:true" in config["SecurityOpt"], name
+        assert config["PidsLimit"] and config["PidsLimit"] > 0, name
+        status = host.file("/proc/%d/status" % info["State"]["Pid"]).content_string
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        assert fields["NoNewPrivs"].strip() == "1", name
+        assert "0" not in fields["Uid"].split()[:2], (name, fields["Uid"])
+        assert int(fields["CapEff"].strip(), 16) == 0, (name, fields["CapEff"])
+    assert {"prometheus", "alertmanager", "node-exporter", "blackbox-exporter"} <= services, services
+    assert [s for s in services if s.startswith("mysqld-exporter-")] and [s for s in services
+                                                                          if s.startswith("redis-exporter-")]
+
+
 def test_no_secret_in_the_compose_file_or_the_containers_environment(host):
     compose = host.file(MONITORING_DIR + "/compose.yaml").content_string
     password = host.run_expect([0], "cat %s/secrets/db_exporter_password" % BENCH_DIR).stdout.strip()
@@ -131,3 +155,68 @@ def test_site_down_alert_reaches_the_webhook_and_resolves(host):
     started = time.time()
     resolved = wait_for(lambda: site_down(host, "resolved"), 90)
     assert resolved, "no resolved notification %d s after the backend started" % (time.time() - started)
+
+
+DISK = "/srv/erpstack-disk"
+DISK_MIB = 64
+
+
+def disk_alerts(host, name, status):
+    return [(n["received"], a) for n in notifications(host) for a in n["alerts"]
+            if a["labels"].get("alertname") == name and a["labels"].get("mountpoint") == DISK and a["status"] == status]
+
+
+def free_ratio(host):
+    """The free share of the test's filesystem now (statfs, as the node exporter reads it: available to non-root)."""
+    free, total = host.check_output("stat -f -c '%%a %%b' %s" % DISK).split()
+    return float(free) / float(total)
+
+
+def test_a_filling_disk_warns_while_it_has_room_and_alerts_before_it_is_full(host, prometheus):
+    # a real filesystem the node exporter reads through the host's root, filled at a steady rate: the scenario's
+    # `for:` windows are 10 s (molecule.yml), the defaults' 30 and 5 minutes are the same rules
+    # a booted host's root is a shared mount (systemd), this container's is not: made shared, and the node exporter
+    # started again, a mount made afterwards reaches its /host (rslave), as it does on a host
+    host.run_expect([0], "mount --make-rshared / && docker restart $(docker ps -q --filter "
+                    "label=com.docker.compose.service=node-exporter)")
+    host.run_expect([0], "mkdir -p %s && truncate -s %dM /srv/erpstack-disk.img && mkfs.ext2 -q -F /srv/erpstack-disk.img"
+                    " && fuse2fs -o allow_other /srv/erpstack-disk.img %s" % (DISK, DISK_MIB, DISK))
+    try:
+        seen = wait_for(lambda: prometheus.query('node_filesystem_avail_bytes{mountpoint="%s"}' % DISK), 60)
+        assert seen, "the node exporter does not report %s" % DISK
+        warned = full = None
+        written = 0
+        started = time.time()
+        # 1 MiB at a time, about 1 MiB/s with the checks: DiskWillFillSoon once less than 40 % is free and the rate
+        # fills it within 24 h, DiskAlmostFull at 5 %; the writer stops at 3 %, where writes still succeed
+        while time.time() < started + 240 and not (warned and full):
+            if free_ratio(host) > 0.03:
+                host.run_expect([0], "dd if=/dev/zero of=%s/fill.%d bs=1M count=1 status=none" % (DISK, written))
+                written += 1
+            if not warned and disk_alerts(host, "DiskWillFillSoon", "firing"):
+                warned = (free_ratio(host), time.time() - started)
+            if not full and disk_alerts(host, "DiskAlmostFull", "firing"):
+                full = (free_ratio(host), time.time() - started)
+            time.sleep(0.5)
+        out = os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "tests", "output", "molecule-monitoring")
+        if not os.path.isdir(out):
+            os.makedirs(out)
+        with open(os.path.join(out, "disk-figures.json"), "w") as handle:
+            json.dump({"size_mib": DISK_MIB, "written_mib": written, "seconds_filling": round(time.time() - started, 1),
+                       "will_fill_soon": warned and {"free_ratio": round(warned[0], 3), "second": round(warned[1], 1)},
+                       "almost_full": full and {"free_ratio": round(full[0], 3), "second": round(full[1], 1)}},
+                      handle, indent=2, sort_keys=True)
+        assert warned, "no DiskWillFillSoon notification (%d MiB written, %.3f free)" % (written, free_ratio(host))
+        assert full, "no DiskAlmostFull notification (%d MiB written, %.3f free)" % (written, free_ratio(host))
+        # the warning came while the disk had room (above the critical alert's 5 %), the critical alert while
+        # writes still succeeded: never on a full disk
+        assert warned[0] > 0.05 and full[0] > 0, (warned, full)
+        alert = disk_alerts(host, "DiskAlmostFull", "firing")[0][1]
+        assert alert["labels"]["severity"] == "critical" and alert["labels"]["fstype"].startswith("fuse"), alert
+    finally:
+        host.run_expect([0], "rm -f %s/fill.*" % DISK)
+    try:
+        resolved = wait_for(lambda: disk_alerts(host, "DiskAlmostFull", "resolved"), 90)
+        assert resolved, "no resolved DiskAlmostFull notification after the files were removed"
+    finally:
+        host.run_expect([0], "umount %s && rm -f /srv/erpstack-disk.img" % DISK)

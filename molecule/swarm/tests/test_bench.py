@@ -2,9 +2,10 @@
 # Copyright (c) 2026 erpstack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The bench on the Swarm: every service with all its tasks, spread over the nodes; every site through Traefik on
-every edge node; requests reaching every backend task; Socket.IO through a rolling restart; Docker secrets, not files;
-Redis behind its Sentinels and the database replicating. The faults are in test_zz_faults.py."""
+"""The bench on the Swarm: every service with all its tasks, spread over the nodes, each hardened as its compose
+service; every site through Traefik on every edge node; requests reaching every backend task; Socket.IO through a
+rolling restart; Docker secrets, not files; Redis behind its Sentinels and the database replicating. The faults are
+in test_zz_faults.py."""
 
 import json
 import time
@@ -13,6 +14,7 @@ from swarm_helpers import (
     ADDRESSES,
     BENCH,
     BOOTSTRAP,
+    NODES,
     SITES,
     admin_session,
     api,
@@ -35,6 +37,34 @@ def test_every_service_runs_all_its_tasks(node):
     for service, count in EXPECTED_TASKS.items():
         tasks = wait_for(lambda: len(running_tasks(first, service)) == count and running_tasks(first, service))
         assert tasks, (service, first.run("docker service ps %s_%s" % (BENCH, service)).stdout)
+
+
+# What each service keeps once every capability is dropped (plugins/plugin_utils/hardening.py)
+KEPT_CAPABILITIES = {"db": ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_SETGID", "CAP_SETUID"]}
+
+
+def test_every_task_is_hardened_and_runs_as_a_user_without_privileges(node):
+    seen = set()
+    for name in NODES:
+        host = node(name)
+        ids = host.check_output("docker ps -q --filter label=com.docker.stack.namespace=%s" % BENCH).split()
+        for info in json.loads(host.check_output("docker inspect " + " ".join(ids))):
+            service = info["Config"]["Labels"]["com.docker.swarm.service.name"].split("_", 1)[1]
+            seen.add(service)
+            config = info["HostConfig"]
+            assert config["ReadonlyRootfs"] is True, (name, service)
+            assert config["CapDrop"] == ["ALL"], (name, service)
+            kept = KEPT_CAPABILITIES.get(service.replace("-replica", ""), [])
+            assert sorted(config["CapAdd"] or []) == kept, (name, service)
+            assert config["PidsLimit"] and config["PidsLimit"] > 0, (name, service)
+            # no-new-privileges from the daemon's default (Swarm has no per-service security_opt), seen by the kernel
+            status = host.file("/proc/%d/status" % info["State"]["Pid"]).content_string
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            assert fields["NoNewPrivs"].strip() == "1", (name, service)
+            uids = fields["Uid"].split()
+            assert uids[0] != "0" and uids[1] != "0", (name, service, uids)
+            assert int(fields["CapEff"].strip(), 16) == 0, (name, service, fields["CapEff"])
+    assert seen >= set(EXPECTED_TASKS) - {"configurator"}, sorted(seen)
 
 
 def test_the_tasks_are_spread_and_the_pairs_never_share_a_node(node):

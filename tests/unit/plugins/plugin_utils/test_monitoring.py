@@ -424,7 +424,7 @@ def test_images_resources_and_extension():
     prometheus = config["compose"]["services"]["prometheus"]
     assert prometheus["image"] == "registry.local:5000/prom/prometheus:v2.55.1"
     assert prometheus["environment"] == {"TZ": "UTC"}
-    assert prometheus["deploy"] == {"resources": {"limits": {"cpus": "1", "memory": "1G"}}}
+    assert prometheus["deploy"] == {"resources": {"limits": {"cpus": "1", "memory": "1G", "pids": 512}}}
     assert prometheus["labels"]["com.erpstack.config-hash"] == "abc123"
     assert "--storage.tsdb.retention.time=30d" in prometheus["command"]
     assert "--storage.tsdb.retention.size=10GB" in prometheus["command"]
@@ -663,3 +663,48 @@ def test_stack_memory_counts_the_enabled_components_and_the_exporters_per_bench(
 def test_stack_memory_refuses_a_bad_size():
     with pytest.raises(BenchSpecError, match="monitoring_resources.loki.memory"):
         stack_memory_mb({"loki": {"memory": "lots"}}, 1)
+
+
+# Container hardening ---------------------------------------------------------------------------------------------
+
+def test_every_monitoring_service_is_hardened_but_cadvisor_keeps_its_capabilities(config):
+    for name, service in config["compose"]["services"].items():
+        assert service["security_opt"] == ["no-new-privileges:true"], name
+        assert service["deploy"]["resources"]["limits"]["pids"] >= 128, name
+        if name == "cadvisor":
+            assert "cap_drop" not in service and "read_only" not in service
+            continue
+        assert service["cap_drop"] == ["ALL"], name
+        assert service["read_only"] is True, name
+        assert service.get("cap_add", []) == (["DAC_READ_SEARCH"] if name == "alloy" else []), name
+    assert config["compose"]["services"]["grafana"]["tmpfs"] == ["/var/log/grafana:mode=1777", "/tmp:mode=1777"]
+    assert "_kind" not in config["compose"]["services"]["prometheus"]
+
+
+def test_monitoring_hardening_overrides_apply_to_every_exporter_of_their_kind():
+    config = monitoring_configuration(settings(hardening={
+        "grafana": {"read_only": False}, "cadvisor": {"drop_capabilities": True, "add_capabilities": ["SYS_PTRACE"]},
+        "mysqld_exporter": {"pids_limit": 0, "no_new_privileges": False}}))
+    services = config["compose"]["services"]
+    assert "read_only" not in services["grafana"] and "tmpfs" not in services["grafana"]
+    assert services["grafana"]["cap_drop"] == ["ALL"]
+    assert (services["cadvisor"]["cap_drop"], services["cadvisor"]["cap_add"]) == (["ALL"], ["SYS_PTRACE"])
+    for bench in ("alpha", "beta"):
+        exporter = services["mysqld-exporter-%s" % bench]
+        assert "pids" not in exporter["deploy"]["resources"]["limits"]
+        assert exporter["security_opt"] == ["no-new-privileges:false"]
+    assert services["redis-exporter-alpha-queue"]["deploy"]["resources"]["limits"]["pids"] == 128
+
+
+@pytest.mark.parametrize("hardening, message", [
+    ({"node-exporter": {"read_only": False}},
+     "monitoring_container_hardening has no service 'node-exporter'; its services are prometheus, alertmanager, "
+     "node_exporter, cadvisor"),
+    ({"alloy": {"add_capabilities": ["cap_dac_override"]}},
+     "monitoring_container_hardening.alloy.add_capabilities[0] must be a Linux capability as Docker names it, such "
+     "as NET_BIND_SERVICE, not 'cap_dac_override' (write it DAC_OVERRIDE)"),
+    ({"loki": {"tmpfs": ["/tmp:size=1m"]}},
+     "monitoring_container_hardening.loki.tmpfs[0] must be an absolute, normalised path"),
+])
+def test_monitoring_hardening_refusals_name_the_path(hardening, message):
+    assert message in refusal(hardening=hardening)

@@ -164,6 +164,41 @@ def test_the_stack_matches_its_golden_file():
         assert rendered == handle.read()
 
 
+def test_every_task_of_the_stack_is_hardened_as_its_compose_service():
+    plan = deployment_plan(swarm_inventory(), swarm_facts())
+    stack, compose = plan["benches"][0]["stack"], plan["benches"][0]["compose"]
+    for name, service in stack["services"].items():
+        assert service["cap_drop"] == ["ALL"], name
+        assert service["read_only"] is True, name
+        assert service["deploy"]["resources"]["limits"]["pids"] >= 256, name
+        # Swarm has no security_opt: no-new-privileges is the daemon's default (docker role)
+        assert "security_opt" not in service, name
+        source = compose["services"].get(name.replace("-replica", ""))
+        if source:
+            assert service.get("cap_add") == source.get("cap_add"), name
+    assert stack["services"]["db"]["cap_add"] == ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"]
+    # the writable paths of a read-only root: the image's own directories (owner and mode), not a root-owned tmpfs
+    frontend = stack["services"]["frontend"]["volumes"]
+    for target in ("/etc/nginx/conf.d", "/run", "/tmp"):
+        assert {"type": "volume", "target": target} in frontend
+    assert not [v for v in frontend if isinstance(v, dict) and v["type"] == "tmpfs"]
+    assert "nginx-temp:/var/lib/nginx" in frontend and "nginx-temp" in stack["volumes"]
+    assert {"type": "tmpfs", "target": "/run/redis"} in stack["services"]["redis-queue"]["volumes"]
+
+
+def test_a_hardening_override_reaches_the_swarm_tasks():
+    plan = deployment_plan(swarm_inventory(erpnext_container_hardening={
+        "backend": {"read_only": False, "tmpfs": ["/home/frappe/.cache"]},
+        "frontend": {"drop_capabilities": False, "add_capabilities": ["NET_BIND_SERVICE"], "pids_limit": 0},
+        "queue-long": {"tmpfs": ["/home/frappe/.cache"]}}), swarm_facts())
+    services = plan["benches"][0]["stack"]["services"]
+    assert "read_only" not in services["backend"]
+    assert not [v for v in services["backend"]["volumes"] if isinstance(v, dict) and v["type"] != "bind"]
+    assert "cap_drop" not in services["frontend"] and services["frontend"]["cap_add"] == ["NET_BIND_SERVICE"]
+    assert "pids" not in services["frontend"]["deploy"]["resources"]["limits"]
+    assert {"type": "volume", "target": "/home/frappe/.cache"} in services["queue-long"]["volumes"]
+
+
 def test_a_compose_bench_with_replicas_is_refused():
     variables = swarm_inventory(erpnext_engine="compose")
     with pytest.raises(PlanError, match=r"erpnext_benches\[0\].replicas needs engine swarm"):
