@@ -16,6 +16,9 @@ from testinfra_erpstack import wait_for
 SITE = "erp.example.test"
 # the scenario's settings: probes and evaluation every 5 s, SiteDown after 20 s
 SITE_DOWN_FOR = 20
+# the disk test's own filesystem (fuse2fs), its size
+DISK = "/srv/erpstack-disk"
+DISK_MIB = 64
 JOBS = {"prometheus", "alertmanager", "node", "traefik", "mysqld", "redis", "site-probe"}
 
 
@@ -76,7 +79,11 @@ def test_the_rules_are_loaded_and_nothing_fires(prometheus):
     groups = prometheus.get("/api/v1/rules")["groups"]
     names = {r["name"] for g in groups for r in g["rules"] if r["type"] == "alerting"}
     assert {"SiteDown", "BackupTooOld", "MariaDBDown", "CertificateExpiringSoon", "QueueGrowingWithoutWorker"} <= names
-    firing = [a for a in prometheus.get("/api/v1/alerts")["alerts"] if a["state"] == "firing"]
+    # The disk alerts read the test machine's own disk too (the target's /var/lib/docker and bind mounts), which every
+    # scenario of a make test fills at once and which has about 6 % of its size available to it: there they fire
+    # for real, and rightly. They are tested on a filesystem of the test's own (the last test).
+    firing = [a for a in prometheus.get("/api/v1/alerts")["alerts"] if a["state"] == "firing"
+              and not (a["labels"]["alertname"].startswith("Disk") and a["labels"].get("mountpoint") != DISK)]
     assert not firing, firing
 
 
@@ -155,10 +162,6 @@ def test_site_down_alert_reaches_the_webhook_and_resolves(host):
     started = time.time()
     resolved = wait_for(lambda: site_down(host, "resolved"), 90)
     assert resolved, "no resolved notification %d s after the backend started" % (time.time() - started)
-
-
-DISK = "/srv/erpstack-disk"
-DISK_MIB = 64
 
 
 def disk_alerts(host, name, status):
